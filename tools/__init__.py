@@ -1,0 +1,1 @@
+"""The lesson toolkit: the `lesson` command and its authoring tools."""
