@@ -121,6 +121,10 @@ def parse_yaml(text: str, path: str) -> SourceMap:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        start = exc.context_mark
+        if exc.context and start is not None and mark is not None and start.line != mark.line:
+            # the error surfaces lines after the cause (an unclosed '[' or quote): name both
+            problem += f" (it started at line {start.line + 1}, column {start.column + 1})"
         raise LessonError([Diagnostic(path, line, col, "yaml-syntax", problem or str(exc))]) from None
     if not isinstance(root, CommentedMap):
         raise LessonError(

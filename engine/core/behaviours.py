@@ -1,0 +1,377 @@
+"""Runtime side of the simulation components: each wraps a model from :mod:`engine.sim`.
+
+A behaviour exposes named numeric ``properties`` (what ``{ref: entity.property}`` reads),
+accepts ``set`` and ``call`` from buttons, ticks only while it has something to simulate
+(A-Frame's rule: idle components cost nothing per frame), and reports a text read-out for
+instruments. Pure Python.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from engine.model.lesson import Entity
+from engine.model.units import UnitError, parse_quantity
+from engine.sim.chemistry import Solution, indicator_rgba, ph, transfer
+from engine.sim.instruments import Balance, PhMeter, Ruler, Stopwatch
+from engine.sim.pendulum import PendulumSim
+
+if TYPE_CHECKING:
+    from engine.core.runtime import Runtime
+
+#: property -> dimension, for parsing values with units that buttons set
+DIMENSIONS = {"length": "length", "g": "acceleration", "amplitude": "angle", "damping": "fraction"}
+
+
+class BehaviourError(ValueError):
+    """A button asked a behaviour for something it cannot do."""
+
+
+class Behaviour:
+    """Base: no properties, no actions, never ticks."""
+
+    entity: str
+    unit: str = ""
+    #: measurements are events (a stopwatch stopping), not a continuous reading
+    discrete: bool = False
+
+    def __init__(self, entity: Entity, runtime: Runtime) -> None:
+        self.entity = entity.id
+        self.runtime = runtime
+
+    @property
+    def ticking(self) -> bool:
+        """Whether :meth:`tick` has work to do now."""
+        return False
+
+    def tick(self, dt: float) -> None:
+        """Advance the simulation by ``dt`` seconds."""
+
+    def properties(self) -> dict[str, float]:
+        """Readable properties by name."""
+        return {}
+
+    def set(self, prop: str, value: Any) -> None:
+        """Set a property from a button action."""
+        raise BehaviourError(f"'{self.entity}' has no settable property '{prop}'")
+
+    def call(self, action: str) -> None:
+        """Run a named action from a button."""
+        raise BehaviourError(f"'{self.entity}' has no action '{action}'")
+
+    def readout(self) -> str | None:
+        """Text an instrument shows, or None."""
+        return None
+
+    def measurement(self) -> float | None:
+        """The value a ``measured`` condition compares, or None."""
+        return None
+
+
+class PendulumBehaviour(Behaviour):
+    """A pendulum swinging its bob while the bob hangs in the pivot's snap zone (if it has one)."""
+
+    def __init__(self, entity: Entity, runtime: Runtime) -> None:
+        super().__init__(entity, runtime)
+        spec = entity.pendulum
+        assert spec is not None
+        self.spec = spec
+        self.needs_hook = entity.snap_zone is not None
+        self.sim = PendulumSim(spec.length, spec.g, spec.amplitude, spec.damping)
+
+    @property
+    def attached(self) -> bool:
+        """The bob hangs from this pendulum."""
+        return not self.needs_hook or self.runtime.world.entities[self.spec.bob].in_zone == self.entity
+
+    @property
+    def ticking(self) -> bool:
+        return self.attached and not self.sim.held
+
+    def tick(self, dt: float) -> None:
+        self.sim.step(dt)
+        self.place_bob()
+
+    def place_bob(self) -> None:
+        """Put the bob where the swing says (when it hangs here)."""
+        if not self.attached:
+            return
+        pivot = self.runtime.world.world_position(self.entity)
+        off = self.sim.bob_offset(self.spec.plane_heading)
+        self.runtime.world.set_world_position(self.spec.bob, (pivot[0] + off[0], pivot[1] + off[1], pivot[2] + off[2]))
+
+    def properties(self) -> dict[str, float]:
+        return dict(self.sim.properties())
+
+    def set(self, prop: str, value: Any) -> None:
+        if prop not in ("length", "amplitude", "g"):
+            super().set(prop, value)
+        number = parse_quantity(value, DIMENSIONS[prop])
+        if prop == "length":
+            self.sim.hold()
+            self.sim.set_length(number)
+        elif prop == "amplitude":
+            self.sim.hold()
+            self.sim.set_amplitude(number)
+        else:
+            self.sim.set_g(number)
+        self.place_bob()
+
+    def call(self, action: str) -> None:
+        if action == "release":
+            self.sim.release()
+        elif action == "hold":
+            self.sim.hold()
+        else:
+            super().call(action)
+        self.place_bob()
+
+
+class ContainerBehaviour(Behaviour):
+    """A vessel with a solution; its pH is computed from acid-base equilibria."""
+
+    unit = "pH"
+
+    def __init__(self, entity: Entity, runtime: Runtime) -> None:
+        super().__init__(entity, runtime)
+        spec = entity.container
+        assert spec is not None
+        self.capacity = spec.capacity
+        self.indicator = spec.liquid.indicator
+        self.solution = Solution.from_concentrations(spec.liquid.volume, dict(spec.liquid.solutes), self.indicator)
+        self._ph_cache: float | None = None
+
+    def changed(self) -> None:
+        """The solution changed: forget the cached pH and tell the presentation."""
+        self._ph_cache = None
+        self.runtime.mark_liquid(self.entity)
+
+    @property
+    def ph(self) -> float:
+        """The solution's pH (cached until it changes: solving equilibria is not free)."""
+        if self._ph_cache is None:
+            self._ph_cache = ph(self.solution)
+        return self._ph_cache
+
+    @property
+    def fill(self) -> float:
+        """Fraction of the capacity filled."""
+        return min(1.0, self.solution.volume / self.capacity) if self.capacity > 0 else 0.0
+
+    def rgba(self) -> tuple[float, float, float, float]:
+        """Liquid colour, from the indicator at the current pH."""
+        return indicator_rgba(self.indicator, self.ph)
+
+    def properties(self) -> dict[str, float]:
+        props = {"volume": self.solution.volume, "ph": self.ph}
+        props.update({k.lower(): v for k, v in self.solution.concentrations().items()})
+        return props
+
+
+class BuretteBehaviour(Behaviour):
+    """Dispenses its own container's liquid into another container while the tap is open."""
+
+    def __init__(self, entity: Entity, runtime: Runtime) -> None:
+        super().__init__(entity, runtime)
+        spec = entity.burette
+        assert spec is not None
+        self.spec = spec
+        self.open = False
+        self.dispensed = 0.0
+
+    @property
+    def ticking(self) -> bool:
+        return self.open
+
+    def _transfer(self, volume: float) -> None:
+        source = self.runtime.container(self.entity)
+        target = self.runtime.container(self.spec.into)
+        volume = min(volume, source.solution.volume)
+        if volume <= 0:
+            self.open = False
+            return
+        transfer(source.solution, target.solution, volume)
+        self.dispensed += volume
+        source.changed()
+        target.changed()
+
+    def tick(self, dt: float) -> None:
+        self._transfer(self.spec.flow * dt)
+
+    def properties(self) -> dict[str, float]:
+        return {"dispensed": self.dispensed, "open": float(self.open)}
+
+    def call(self, action: str) -> None:
+        if action == "open":
+            self.open = True
+        elif action == "close":
+            self.open = False
+        elif action == "toggle":
+            self.open = not self.open
+        elif action == "drop":
+            self._transfer(self.spec.drop)
+        else:
+            super().call(action)
+
+    def readout(self) -> str:
+        return f"{self.dispensed * 1000:.2f} mL"
+
+
+class StopwatchBehaviour(Behaviour):
+    """A stopwatch; stopping it is a measurement of elapsed time."""
+
+    unit = "s"
+    discrete = True
+
+    def __init__(self, entity: Entity, runtime: Runtime) -> None:
+        super().__init__(entity, runtime)
+        spec = entity.stopwatch
+        assert spec is not None
+        self.watch = Stopwatch(decimals=spec.decimals)
+
+    @property
+    def ticking(self) -> bool:
+        return self.watch.running
+
+    def tick(self, dt: float) -> None:
+        self.watch.step(dt)
+        self.runtime.mark_label(self.entity)
+
+    def properties(self) -> dict[str, float]:
+        return {"elapsed": self.watch.reading}
+
+    def call(self, action: str) -> None:
+        was_running = self.watch.running
+        actions: dict[str, Callable[[], None]] = {
+            "start": self.watch.start, "stop": self.watch.stop,
+            "toggle": self.watch.toggle, "reset": self.watch.reset,
+        }  # fmt: skip
+        if action not in actions:
+            super().call(action)
+        actions[action]()
+        self.runtime.mark_label(self.entity)
+        if was_running and not self.watch.running:
+            self.runtime.record_measurement(self.entity, "elapsed", self.watch.reading, "s")
+
+    def readout(self) -> str:
+        return f"{self.watch.reading:.{self.watch.decimals}f} s"
+
+    def measurement(self) -> float | None:
+        if self.watch.running or self.watch.reading <= 0:
+            return None
+        return self.watch.reading
+
+
+class PhMeterBehaviour(Behaviour):
+    """A pH meter whose probe sits in a container; the reading settles like a real electrode."""
+
+    unit = "pH"
+
+    def __init__(self, entity: Entity, runtime: Runtime) -> None:
+        super().__init__(entity, runtime)
+        spec = entity.ph_meter
+        assert spec is not None
+        self.probe_in = spec.probe_in
+        self.meter = PhMeter(decimals=spec.decimals)
+        self._reported: float | None = None
+
+    def _true_ph(self) -> float | None:
+        zone = self.runtime.world.entities[self.entity].in_zone
+        target = self.probe_in or zone
+        if target is None or target not in self.runtime.containers:
+            return None
+        return self.runtime.container(target).ph
+
+    @property
+    def ticking(self) -> bool:
+        return self._true_ph() is not None
+
+    def tick(self, dt: float) -> None:
+        true = self._true_ph()
+        if true is None:
+            return
+        before = self.meter.reading
+        self.meter.step(dt, true)
+        if self.meter.reading != before:
+            self.runtime.mark_label(self.entity)
+        if self.meter.settled and self._reported != self.meter.reading:
+            self._reported = self.meter.reading
+            self.runtime.record_measurement(self.entity, "ph", self._reported, "pH")
+
+    def properties(self) -> dict[str, float]:
+        return {"ph": self.meter.reading}
+
+    def readout(self) -> str:
+        if math.isnan(self.meter.reading):
+            return "pH --"
+        return f"pH {self.meter.reading:.{self.meter.decimals}f}"
+
+    def measurement(self) -> float | None:
+        return self.meter.reading if self._true_ph() is not None and self.meter.settled else None
+
+
+class RulerBehaviour(Behaviour):
+    """A tape or ruler reading a length property of another entity."""
+
+    unit = "m"
+
+    def __init__(self, entity: Entity, runtime: Runtime) -> None:
+        super().__init__(entity, runtime)
+        spec = entity.ruler
+        assert spec is not None
+        self.measures = spec.measures
+        self.ruler = Ruler(resolution=spec.resolution)
+
+    def reading(self) -> float:
+        """The rounded reading of the measured property."""
+        return self.ruler.read(self.runtime.value(self.measures))
+
+    def properties(self) -> dict[str, float]:
+        return {"reading": self.reading()}
+
+    def readout(self) -> str:
+        return f"{self.reading() * 100:.1f} cm"
+
+    def measurement(self) -> float | None:
+        return self.reading()
+
+
+class BalanceBehaviour(Behaviour):
+    """A balance reading the mass of the entity in its snap zone."""
+
+    unit = "kg"
+
+    def __init__(self, entity: Entity, runtime: Runtime) -> None:
+        super().__init__(entity, runtime)
+        spec = entity.scale_meter
+        assert spec is not None
+        self.balance = Balance(resolution=spec.resolution)
+
+    def mass(self) -> float:
+        """The rounded mass on the pan."""
+        occupant = self.runtime.world.occupant(self.entity)
+        raw = self.runtime.mass_of(occupant) if occupant else 0.0
+        return self.balance.read(raw)
+
+    def properties(self) -> dict[str, float]:
+        return {"mass": self.mass()}
+
+    def readout(self) -> str:
+        return f"{self.mass() * 1000:.1f} g"
+
+    def measurement(self) -> float | None:
+        return self.mass()
+
+
+#: component name -> behaviour class; order matters: containers exist before burettes use them
+BEHAVIOURS: dict[str, type[Behaviour]] = {
+    "container": ContainerBehaviour,
+    "pendulum": PendulumBehaviour,
+    "burette": BuretteBehaviour,
+    "stopwatch": StopwatchBehaviour,
+    "ph_meter": PhMeterBehaviour,
+    "ruler": RulerBehaviour,
+    "scale_meter": BalanceBehaviour,
+}

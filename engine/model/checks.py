@@ -1,0 +1,1140 @@
+"""Semantic checks of a lesson that pydantic cannot see: references between ids, assets on
+disk, and steps that can never complete.
+
+Every problem is located in the file through :meth:`SourceMap.position` and says what to do
+about it. Codes are those of :data:`engine.model.diagnostics.CODES`. Warnings (severity
+``"warning"``) are for things that load and run but are very likely not what the author meant.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from engine.model.diagnostics import Diagnostic, Severity, did_you_mean
+from engine.model.lesson import (
+    Choice,
+    Condition,
+    Entity,
+    Hint,
+    Knob,
+    KnobRef,
+    Measured,
+    Placed,
+    Question,
+    Ref,
+    Skill,
+    StateCheck,
+    Step,
+)
+from engine.model.loader import LoadedLesson, Loc
+from engine.model.units import BASE_UNIT, UNITS, UnitError, parse_quantity
+from engine.paths import ASSETS_DIR
+
+
+class Prop(NamedTuple):
+    """A simulated property: its dimension (a key of ``BASE_UNIT``; None: a plain number) and
+    whether a button's ``set`` action may change it."""
+
+    dimension: str | None
+    settable: bool = False
+
+
+#: component -> the properties it simulates; the one table refs are checked against
+PROPERTIES: dict[str, dict[str, Prop]] = {
+    "pendulum": {
+        "length": Prop("length", True),
+        "g": Prop("acceleration", True),
+        "amplitude": Prop("angle", True),
+        "damping": Prop(None, True),
+        "angle": Prop("angle"),
+        "period": Prop("time"),
+        "small_angle_period": Prop("time"),
+        "measured_period": Prop("time"),
+    },
+    "container": {"volume": Prop("volume", True), "ph": Prop("ph")},
+    "stopwatch": {"elapsed": Prop("time")},
+    "ph_meter": {"ph": Prop("ph")},
+    "ruler": {"reading": Prop("length")},
+    "scale_meter": {"mass": Prop("mass")},
+}
+
+#: instrument component -> the property a ``measured`` condition reads from it
+INSTRUMENTS: dict[str, str] = {
+    "stopwatch": "elapsed",
+    "ph_meter": "ph",
+    "ruler": "reading",
+    "scale_meter": "mass",
+}
+
+#: values a quantity can physically take, to catch state checks that can never hold
+PHYSICAL_RANGE: dict[str, tuple[float, float]] = {
+    "ph": (0.0, 14.0),
+    "length": (0.0, math.inf),
+    "time": (0.0, math.inf),
+    "volume": (0.0, math.inf),
+    "mass": (0.0, math.inf),
+}
+
+#: field names whose YAML key differs (the entity field ``scale_meter`` is written ``balance``)
+_YAML_NAME = {"scale_meter": "balance"}
+
+
+def _yaml_name(component: str) -> str:
+    return _YAML_NAME.get(component, component)
+
+
+@dataclass
+class _Ctx:
+    """What every check needs: the lesson, id indexes and the diagnostics found so far."""
+
+    loaded: LoadedLesson
+    path: str
+    out: list[Diagnostic] = field(default_factory=list)
+    entities: dict[str, Entity] = field(default_factory=dict)
+    questions: dict[str, Question] = field(default_factory=dict)
+    knobs: dict[str, Knob] = field(default_factory=dict)
+    skills: set[str] = field(default_factory=set)
+    namesakes: dict[str, list[Entity]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def build(cls, loaded: LoadedLesson, path: str) -> _Ctx:
+        """Index ids; the first of duplicated ids wins (duplicates are reported separately)."""
+        lesson = loaded.lesson
+        ctx = cls(loaded, path, skills={s.id for s in lesson.metadata.skills})
+        for e in lesson.entities:
+            ctx.entities.setdefault(e.id, e)
+            ctx.namesakes[e.id].append(e)
+        for q in lesson.questions:
+            ctx.questions.setdefault(q.id, q)
+        for k in lesson.difficulty:
+            ctx.knobs.setdefault(k.id, k)
+        return ctx
+
+    @property
+    def steps(self) -> list[Step]:
+        return self.loaded.lesson.steps
+
+    def line(self, loc: Loc) -> int:
+        return self.loaded.source.position(loc)[0]
+
+    def report(
+        self, loc: Loc, code: str, message: str, severity: Severity = "error", *, key: bool = False
+    ) -> None:
+        line, column = self.loaded.source.position(loc, key=key)
+        self.out.append(Diagnostic(self.path, line, column, code, message, severity))
+
+
+def check_lesson(loaded: LoadedLesson, path: str) -> list[Diagnostic]:
+    """Every semantic problem of a lesson that parsed and validated, errors and warnings.
+
+    Args:
+        loaded: the validated lesson with its source positions.
+        path: the path to show in diagnostics (as the author named the file).
+
+    Returns:
+        The diagnostics, sorted by position, without duplicates.
+    """
+    ctx = _Ctx.build(loaded, path)
+    for check in (
+        _check_metadata,
+        _check_ids,
+        _check_entities,
+        _check_assets,
+        _check_questions,
+        _check_steps,
+        _check_completion,
+        _check_knob_use,
+        _check_unused,
+    ):
+        check(ctx)
+    return sorted(set(ctx.out))
+
+
+# --- references -----------------------------------------------------------------------------
+
+
+def _unknown(name: str, what: str, known: Iterable[str], section: str) -> str:
+    """``'x' is not a <what>`` and what to do: take the close match, or declare the id."""
+    hint = did_you_mean(name, known)
+    fix = hint if hint else f"; fix the id or declare it under '{section}'"
+    return f"'{name}' is not {what}{fix}"
+
+
+def _either(components: Iterable[str]) -> str:
+    names = [f"'{_yaml_name(c)}'" for c in components]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _entity(ctx: _Ctx, loc: Loc, eid: str, role: str) -> Entity | None:
+    """The entity ``eid``, or None after reporting ``unknown-entity``."""
+    found = ctx.entities.get(eid)
+    if found is None:
+        message = _unknown(eid, "an entity", ctx.entities, "entities")
+        ctx.report(loc, "unknown-entity", f"{role} {message}")
+    return found
+
+
+def _entity_with(
+    ctx: _Ctx, loc: Loc, eid: str, role: str, components: Collection[str], why: str
+) -> Entity | None:
+    """The entity ``eid`` if it exists and has one of ``components`` (else report, None)."""
+    if _entity(ctx, loc, eid, role) is None:
+        return None
+    # with a duplicated id, any namesake will do: the duplicate-id error is the one to fix
+    for entity in ctx.namesakes[eid]:
+        if any(c in entity.components() for c in components):
+            return entity
+    ctx.report(
+        loc, "wrong-component", f"{role} '{eid}' has no {_either(components)} component, {why}"
+    )
+    return None
+
+
+def _question(ctx: _Ctx, loc: Loc, qid: str) -> Question | None:
+    found = ctx.questions.get(qid)
+    if found is None:
+        ctx.report(loc, "unknown-question", _unknown(qid, "a question", ctx.questions, "questions"))
+    return found
+
+
+def _knob(ctx: _Ctx, loc: Loc, kid: str) -> Knob | None:
+    found = ctx.knobs.get(kid)
+    if found is None:
+        message = _unknown(kid, "a difficulty knob", ctx.knobs, "difficulty")
+        ctx.report(loc, "unknown-knob", message)
+    return found
+
+
+def _properties(ctx: _Ctx, eid: str) -> dict[str, Prop]:
+    """Every simulated property the components of entity ``eid`` (and namesakes) provide."""
+    props: dict[str, Prop] = {}
+    for entity in ctx.namesakes.get(eid, ()):
+        for component in entity.components():
+            props.update(PROPERTIES.get(component, {}))
+    return props
+
+
+def _split_ref(ctx: _Ctx, loc: Loc, text: str, role: str) -> tuple[str, str] | None:
+    eid, dot, rest = text.partition(".")
+    if not (eid and dot and rest):
+        ctx.report(
+            loc,
+            "bad-value",
+            f"{role} '{text}' should read '<entity>.<name>', e.g. 'pendulum.length'",
+        )
+        return None
+    return eid, rest
+
+
+def _property(ctx: _Ctx, loc: Loc, text: str, role: str, *, settable: bool = False) -> Prop | None:
+    """Check an ``'<entity>.<property>'`` reference; the property, or None after reporting."""
+    parts = _split_ref(ctx, loc, text, role)
+    entity = parts and _entity(ctx, loc, parts[0], "entity")
+    if not parts or entity is None:
+        return None
+    name, props = parts[1], _properties(ctx, entity.id)
+    if not props:
+        ctx.report(
+            loc,
+            "unknown-property",
+            f"'{entity.id}' simulates nothing (it has no {_either(PROPERTIES)} component); "
+            "refer to an entity that has one",
+        )
+        return None
+    allowed = [p for p, prop in props.items() if prop.settable or not settable]
+    if name not in allowed:
+        kind = "settable property" if settable else "property"
+        ctx.report(
+            loc,
+            "unknown-property",
+            f"'{entity.id}' has no {kind} '{name}'"
+            + (did_you_mean(name, allowed) or f"; use one of: {', '.join(allowed)}"),
+        )
+        return None
+    return props[name]
+
+
+# --- metadata and ids -----------------------------------------------------------------------
+
+
+def _check_metadata(ctx: _Ctx) -> None:
+    young, old = ctx.loaded.lesson.metadata.age_range
+    if young > old:
+        ctx.report(
+            ("metadata", "age_range"),
+            "bad-value",
+            f"age_range is [youngest, oldest]; write [{old}, {young}]",
+        )
+
+
+def _check_ids(ctx: _Ctx) -> None:
+    """Ids are unique within each kind (and choice ids within each question)."""
+    lesson = ctx.loaded.lesson
+    groups: list[tuple[str, Loc, Sequence[Skill | Entity | Question | Knob | Step | Choice]]] = [
+        ("skill", ("metadata", "skills"), lesson.metadata.skills),
+        ("entity", ("entities",), lesson.entities),
+        ("question", ("questions",), lesson.questions),
+        ("knob", ("difficulty",), lesson.difficulty),
+        ("step", ("steps",), lesson.steps),
+    ]
+    for i, q in enumerate(lesson.questions):
+        groups.append((f"option of question '{q.id}'", ("questions", i, "options"), q.options))
+    for what, base, items in groups:
+        first: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.id not in first:
+                first[item.id] = i
+                continue
+            line = ctx.line((*base, first[item.id], "id"))
+            ctx.report(
+                (*base, i, "id"),
+                "duplicate-id",
+                f"'{item.id}' is already the id of the {what} at line {line}; "
+                "ids must be unique, so rename one of them",
+            )
+
+
+# --- entities -------------------------------------------------------------------------------
+
+
+def _check_entities(ctx: _Ctx) -> None:
+    for i, entity in enumerate(ctx.loaded.lesson.entities):
+        loc: Loc = ("entities", i)
+        if entity.parent is not None:
+            _check_parent(ctx, loc, entity)
+        if entity.only_when is not None:
+            _check_gate(ctx, loc, entity)
+        _check_interaction(ctx, loc, entity)
+        _check_simulation(ctx, loc, entity)
+        if entity.button is not None:
+            _check_button(ctx, (*loc, "button"), entity)
+
+
+def _check_parent(ctx: _Ctx, loc: Loc, entity: Entity) -> None:
+    assert entity.parent is not None
+    if _entity(ctx, (*loc, "parent"), entity.parent, "parent") is None:
+        return
+    seen, current = {entity.id}, ctx.entities.get(entity.parent)
+    while current is not None:
+        if current.id in seen:
+            ctx.report(
+                (*loc, "parent"),
+                "bad-value",
+                f"'{entity.id}' is its own ancestor (parent chain loops back through "
+                f"'{current.id}'); remove one 'parent' from the loop",
+            )
+            return
+        seen.add(current.id)
+        current = ctx.entities.get(current.parent) if current.parent else None
+
+
+def _check_gate(ctx: _Ctx, loc: Loc, entity: Entity) -> None:
+    gate = entity.only_when
+    assert gate is not None
+    gloc: Loc = (*loc, "only_when")
+    knob = _knob(ctx, (*gloc, "knob"), gate.knob)
+    if knob is None:
+        return
+    top = len(knob.levels) - 1
+    for name in ("min_level", "max_level"):
+        level = getattr(gate, name)
+        if level is not None and not 0 <= level <= top:
+            ctx.report(
+                (*gloc, name),
+                "bad-value",
+                f"knob '{knob.id}' has levels 0..{top}, so {name} {level} is not one "
+                f"of them; use a level in 0..{top}",
+            )
+    if gate.max_level is not None and gate.min_level > gate.max_level:
+        ctx.report(
+            (*gloc, "max_level"),
+            "bad-value",
+            f"max_level {gate.max_level} is below min_level {gate.min_level}, so "
+            f"'{entity.id}' is never shown; swap them",
+        )
+
+
+def _check_interaction(ctx: _Ctx, loc: Loc, entity: Entity) -> None:
+    zone = entity.snap_zone
+    if zone is not None:
+        for j, eid in enumerate(zone.accepts):
+            _entity_with(
+                ctx,
+                (*loc, "snap_zone", "accepts", j),
+                eid,
+                "accepted entity",
+                ("grabbable",),
+                "so it can never be put here; add 'grabbable: {}' to it",
+            )
+    if entity.scale_meter is not None and zone is None:
+        ctx.report(
+            (*loc, "balance"),
+            "wrong-component",
+            f"the balance '{entity.id}' weighs what is in its snap zone but has no "
+            "'snap_zone'; add 'snap_zone: {}' to it",
+            key=True,
+        )
+
+
+def _check_simulation(ctx: _Ctx, loc: Loc, entity: Entity) -> None:
+    if entity.pendulum is not None:
+        bob_loc: Loc = (*loc, "pendulum", "bob")
+        if entity.pendulum.bob == entity.id:
+            ctx.report(
+                bob_loc,
+                "bad-value",
+                "the pendulum entity is the pivot; its 'bob' must be "
+                "another entity (the swinging weight)",
+            )
+        else:
+            _entity(ctx, bob_loc, entity.pendulum.bob, "pendulum bob")
+    if entity.burette is not None:
+        if entity.container is None:
+            ctx.report(
+                (*loc, "burette"),
+                "wrong-component",
+                f"the burette '{entity.id}' dispenses its own liquid but has no "
+                "'container'; add 'container: {capacity: 50 mL, liquid: ...}'",
+                key=True,
+            )
+        _entity_with(
+            ctx,
+            (*loc, "burette", "into"),
+            entity.burette.into,
+            "burette target",
+            ("container",),
+            "so there is nothing to pour into; point 'into' at a vessel",
+        )
+    if entity.ph_meter is not None and entity.ph_meter.probe_in is not None:
+        _entity_with(
+            ctx,
+            (*loc, "ph_meter", "probe_in"),
+            entity.ph_meter.probe_in,
+            "probe vessel",
+            ("container",),
+            "so there is no liquid to read; point 'probe_in' at a vessel",
+        )
+    if entity.ruler is not None:
+        _check_ruler(ctx, (*loc, "ruler", "measures"), entity.ruler.measures)
+
+
+def _check_ruler(ctx: _Ctx, loc: Loc, measures: str) -> None:
+    prop = _property(ctx, loc, measures, "the ruler's 'measures'")
+    if prop is not None and prop.dimension != "length":
+        ctx.report(
+            loc,
+            "bad-unit",
+            f"a ruler reads lengths, but '{measures}' is a "
+            f"{prop.dimension or 'plain number'}; measure a length such as 'pendulum.length'",
+        )
+
+
+def _check_button(ctx: _Ctx, loc: Loc, entity: Entity) -> None:
+    assert entity.button is not None
+    for j, action in enumerate(entity.button.actions):
+        aloc: Loc = (*loc, "actions", j)
+        if (action.set is None) == (action.call is None):
+            ctx.report(
+                aloc,
+                "bad-value",
+                "an action has either 'set' (with a 'value') or 'call', "
+                "not both or neither; split it into two actions",
+            )
+        elif action.call is not None:
+            parts = _split_ref(ctx, (*aloc, "call"), action.call, "'call'")
+            if parts:
+                _entity(ctx, (*aloc, "call"), parts[0], "entity")
+        elif action.set is not None:
+            prop = _property(ctx, (*aloc, "set"), action.set, "'set'", settable=True)
+            if prop is not None:
+                _check_set_value(ctx, aloc, action.value, prop)
+
+
+def _check_set_value(ctx: _Ctx, loc: Loc, value: float | str | None, prop: Prop) -> None:
+    if value is None:
+        ctx.report(loc, "missing-key", "a 'set' action needs the 'value' to set")
+    elif prop.dimension is None:
+        if not _is_number(value):
+            ctx.report(
+                (*loc, "value"),
+                "bad-unit",
+                f"'{value}' is not a plain number; this "
+                "property has no unit, so write just the number",
+            )
+    else:
+        try:
+            parse_quantity(value, prop.dimension)
+        except UnitError as exc:
+            ctx.report((*loc, "value"), "bad-unit", str(exc))
+
+
+def _is_number(value: float | str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+# --- assets ---------------------------------------------------------------------------------
+
+
+def _check_assets(ctx: _Ctx) -> None:
+    floor = ctx.loaded.lesson.environment.floor
+    if floor is not None and floor.texture:
+        _check_asset(ctx, ("environment", "floor", "texture"), floor.texture, "texture")
+    for i, entity in enumerate(ctx.loaded.lesson.entities):
+        if entity.model:
+            _check_asset(ctx, ("entities", i, "model"), entity.model, "model")
+        if entity.material is not None and entity.material.texture:
+            _check_asset(
+                ctx, ("entities", i, "material", "texture"), entity.material.texture, "texture"
+            )
+
+
+def _check_asset(ctx: _Ctx, loc: Loc, relative: str, what: str) -> None:
+    if ctx.loaded.asset_path(relative) is not None:
+        return
+    path = Path(relative)
+    if path.is_absolute() or ".." in path.parts:
+        message = (
+            f"{what} '{relative}' must be a path inside an assets/ folder, without a "
+            "leading '/' or '..'; copy the file into the lesson's assets/ folder"
+        )
+    else:
+        own = Path(ctx.path).parent / "assets" / path
+        shared = ASSETS_DIR / path
+        message = (
+            f"{what} '{relative}' not found; looked for {own} and {shared}; "
+            "put the file there or fix the path (it is relative to assets/)"
+        )
+    ctx.report(loc, "missing-asset", message)
+
+
+# --- questions and tolerances ---------------------------------------------------------------
+
+
+def _check_questions(ctx: _Ctx) -> None:
+    for i, question in enumerate(ctx.loaded.lesson.questions):
+        loc: Loc = ("questions", i)
+        _check_skills(ctx, loc, question.skills)
+        answer = question.answer if isinstance(question.answer, Ref) else None
+        prop = None
+        if answer is not None:
+            prop = _property(ctx, (*loc, "answer", "ref"), answer.ref, "the answer")
+        for j, wrong in enumerate(question.common_wrong):
+            if isinstance(wrong.value, Ref):
+                _property(
+                    ctx, (*loc, "common_wrong", j, "value", "ref"), wrong.value.ref, "the value"
+                )
+        if answer is not None and prop is not None:
+            _check_answer_unit(ctx, loc, question, answer, prop)
+        _check_tolerance(ctx, (*loc, "tolerance"), question.tolerance, continuous=prop is not None)
+
+
+def _check_answer_unit(ctx: _Ctx, loc: Loc, question: Question, answer: Ref, prop: Prop) -> None:
+    """A numeric answer read from the simulation is asked in a unit of the same kind."""
+    if question.unit not in UNITS or prop.dimension is None:
+        return  # free-text units ('periods', 'drops') cannot be checked
+    unit_dimension = UNITS[question.unit][0]
+    if unit_dimension != prop.dimension:
+        ctx.report(
+            (*loc, "unit"),
+            "bad-unit",
+            f"the answer '{answer.ref}' is a {prop.dimension}, but '{question.unit}' is a unit "
+            f"of {unit_dimension}; use {BASE_UNIT[prop.dimension]} or another unit of that kind",
+        )
+
+
+def _check_skills(ctx: _Ctx, loc: Loc, skills: list[str]) -> None:
+    for j, skill in enumerate(skills):
+        if skill not in ctx.skills:
+            ctx.report(
+                (*loc, "skills", j),
+                "unknown-skill",
+                f"skill '{skill}' is not declared in metadata.skills"
+                + (
+                    did_you_mean(skill, ctx.skills)
+                    or f"; fix the tag or declare it there ({{id: {skill}, name: ...}})"
+                ),
+            )
+
+
+def _check_tolerance(ctx: _Ctx, loc: Loc, tolerance: float | KnobRef, *, continuous: bool) -> None:
+    """A tolerance is a fraction >= 0, or a knob whose every level is one."""
+    if isinstance(tolerance, KnobRef):
+        knob = _knob(ctx, (*loc, "knob"), tolerance.knob)
+        if knob is not None:
+            _check_tolerance_knob(ctx, knob, continuous=continuous)
+    elif tolerance < 0:
+        ctx.report(
+            loc, "bad-value", "a tolerance is a distance and cannot be negative; write e.g. '5 %'"
+        )
+    elif tolerance == 0 and continuous:
+        ctx.report(loc, "never-completes", _ZERO_TOLERANCE, "warning")
+
+
+_ZERO_TOLERANCE = (
+    "a tolerance of 0 on a continuous reading is met only by an exact match, which almost "
+    "never happens; allow some slack, e.g. '2 %'"
+)
+
+
+def _check_tolerance_knob(ctx: _Ctx, knob: Knob, *, continuous: bool) -> None:
+    k = next(i for i, candidate in enumerate(ctx.loaded.lesson.difficulty) if candidate is knob)
+    for level, value in enumerate(knob.levels):
+        loc: Loc = ("difficulty", k, "levels", level)
+        try:
+            fraction = parse_quantity(value, "fraction")
+        except UnitError as exc:
+            ctx.report(
+                loc,
+                "bad-unit",
+                f"knob '{knob.id}' is used as a tolerance, so each level "
+                f"is a fraction such as '5 %'; {exc}",
+            )
+            continue
+        if fraction < 0:
+            ctx.report(
+                loc,
+                "bad-value",
+                f"knob '{knob.id}' is used as a tolerance, which cannot "
+                "be negative; write e.g. '5 %'",
+            )
+        elif fraction == 0 and continuous:
+            ctx.report(loc, "never-completes", _ZERO_TOLERANCE, "warning")
+
+
+# --- steps and their conditions -------------------------------------------------------------
+
+
+def _walk(cond: Condition, loc: Loc) -> Iterator[tuple[Condition, Loc]]:
+    """The condition and every condition nested in it, with their locations."""
+    yield cond, loc
+    for key in ("all", "any"):
+        for j, child in enumerate(getattr(cond, key) or ()):
+            yield from _walk(child, (*loc, key, j))
+
+
+def _check_steps(ctx: _Ctx) -> None:
+    for i, step in enumerate(ctx.steps):
+        loc: Loc = ("steps", i)
+        _check_skills(ctx, loc, step.skills)
+        if step.ask is not None:
+            _question(ctx, (*loc, "ask"), step.ask)
+        if step.narration is not None:
+            _entity_with(
+                ctx,
+                (*loc, "narration"),
+                step.narration,
+                "narrator",
+                ("narration",),
+                "so there is nothing to play; add 'narration: {text: ...}' to it",
+            )
+        for cond, cloc in _walk(step.complete_when, (*loc, "complete_when")):
+            _check_condition(ctx, cond, cloc)
+        for j, hint in enumerate(step.hints):
+            _check_hint(ctx, (*loc, "hints", j), hint)
+
+
+def _check_condition(ctx: _Ctx, cond: Condition, loc: Loc) -> None:
+    """References of one condition (nested ones are walked by the caller)."""
+    if cond.placed is not None:
+        _check_placed(ctx, (*loc, "placed"), cond.placed)
+    elif cond.pressed is not None:
+        _entity_with(
+            ctx,
+            (*loc, "pressed"),
+            cond.pressed,
+            "pressed entity",
+            ("button",),
+            "so it cannot be pressed; add 'button: {label: ...}' to it",
+        )
+    elif cond.visited is not None:
+        _entity_with(
+            ctx,
+            (*loc, "visited"),
+            cond.visited,
+            "visited entity",
+            ("point_of_interest",),
+            "so it cannot be visited; add 'point_of_interest: {title: ...}' to it",
+        )
+    elif cond.answered is not None:
+        _question(ctx, (*loc, "answered"), cond.answered)
+    elif cond.heard is not None:
+        _entity_with(
+            ctx,
+            (*loc, "heard"),
+            cond.heard,
+            "narrator",
+            ("narration",),
+            "so there is nothing to hear; add 'narration: {text: ...}' to it",
+        )
+    elif cond.measured is not None:
+        _check_measured(ctx, (*loc, "measured"), cond.measured)
+    elif cond.state is not None:
+        _property(ctx, (*loc, "state", "ref"), cond.state.ref, "the state check's 'ref'")
+        if cond.state.min is None and cond.state.max is None:
+            ctx.report(
+                (*loc, "state"),
+                "bad-value",
+                "a state check with neither 'min' nor 'max' "
+                "is always true, so the step completes at once; give a range",
+                "warning",
+            )
+
+
+def _check_placed(ctx: _Ctx, loc: Loc, placed: Placed) -> None:
+    _entity_with(
+        ctx,
+        (*loc, "entity"),
+        placed.entity,
+        "placed entity",
+        ("grabbable",),
+        "so the learner cannot pick it up; add 'grabbable: {}' to it",
+    )
+    _entity_with(
+        ctx,
+        (*loc, "zone"),
+        placed.zone,
+        "zone",
+        ("snap_zone",),
+        "so nothing can be placed in it; add 'snap_zone: {}' to it",
+    )
+
+
+def _reading(entity: Entity) -> Prop | None:
+    """What an instrument entity reads (its first instrument component)."""
+    for component, name in INSTRUMENTS.items():
+        if component in entity.components():
+            return PROPERTIES[component][name]
+    return None
+
+
+def _check_measured(ctx: _Ctx, loc: Loc, measured: Measured) -> None:
+    instrument = _entity_with(
+        ctx,
+        (*loc, "instrument"),
+        measured.instrument,
+        "instrument",
+        INSTRUMENTS,
+        "so it has no reading; measure with an entity that has one",
+    )
+    reads = _reading(instrument) if instrument else None
+    if isinstance(measured.target, Ref):
+        tloc: Loc = (*loc, "target", "ref")
+        target = _property(ctx, tloc, measured.target.ref, "the target")
+        if reads and target and reads.dimension != target.dimension:
+            ctx.report(
+                tloc,
+                "bad-unit",
+                f"'{measured.instrument}' reads a {reads.dimension} but the target "
+                f"'{measured.target.ref}' is a {target.dimension or 'plain number'}; "
+                "compare like with like",
+            )
+    _check_tolerance(ctx, (*loc, "tolerance"), measured.tolerance, continuous=True)
+
+
+def _check_hint(ctx: _Ctx, loc: Loc, hint: Hint) -> None:
+    for k, target in enumerate(hint.targets):
+        _entity(ctx, (*loc, "targets", k), target, "hint target")
+    demo = hint.demonstration
+    if demo is None:
+        return
+    dloc: Loc = (*loc, "demonstration")
+    if demo.move is not None:
+        _entity_with(
+            ctx,
+            (*dloc, "move"),
+            demo.move,
+            "demonstrated entity",
+            ("grabbable",),
+            "so it cannot be moved; demonstrate with a grabbable entity",
+        )
+    if demo.to is not None:
+        _entity_with(
+            ctx,
+            (*dloc, "to"),
+            demo.to,
+            "demonstration zone",
+            ("snap_zone",),
+            "so nothing can be put there; move the entity to a snap zone",
+        )
+    if demo.press is not None:
+        _entity_with(
+            ctx,
+            (*dloc, "press"),
+            demo.press,
+            "demonstrated button",
+            ("button",),
+            "so it cannot be pressed; demonstrate with an entity that has a button",
+        )
+    if demo.look_at is not None:
+        _entity(ctx, (*dloc, "look_at"), demo.look_at, "demonstration look_at")
+    if (demo.move is None) != (demo.to is None):
+        ctx.report(
+            dloc,
+            "missing-key",
+            "a demonstration moves an entity to a zone: give both "
+            "'move' and 'to' (or use 'press' or 'look_at')",
+        )
+    elif demo == type(demo)():
+        ctx.report(
+            dloc,
+            "missing-key",
+            "an empty demonstration shows nothing; give 'move' and 'to', 'press' or 'look_at'",
+        )
+
+
+# --- steps that can never complete ----------------------------------------------------------
+
+Why = tuple[Loc, str]
+
+
+def _check_completion(ctx: _Ctx) -> None:
+    for i, step in enumerate(ctx.steps):
+        loc: Loc = ("steps", i, "complete_when")
+        for where, why in _never(ctx, step.complete_when, loc, i):
+            ctx.report(where, "never-completes", f"step '{step.id}' can never complete: {why}")
+        _check_partly_hidden(ctx, step, loc)
+
+
+def _never(ctx: _Ctx, cond: Condition, loc: Loc, i: int) -> list[Why]:
+    """Why ``cond`` (in step ``i``) can never become true; empty when it can."""
+    if cond.all is not None:
+        children = [w for j, c in enumerate(cond.all) for w in _never(ctx, c, (*loc, "all", j), i)]
+        return children + _conflicts(ctx, cond.all, (*loc, "all"))
+    if cond.any is not None:
+        if not cond.any:
+            return [
+                ((*loc, "any"), "'any' lists no conditions, so it is never true; list at least one")
+            ]
+        branches = [_never(ctx, c, (*loc, "any", j), i) for j, c in enumerate(cond.any)]
+        # one possible branch is enough; report every branch only when none can happen
+        return [w for b in branches for w in b] if all(branches) else []
+    found = [((*loc, *sub), why) for sub, eid in _needed(cond) if (why := _always_hidden(ctx, eid))]
+    if cond.placed is not None:
+        found += _never_placed(ctx, (*loc, "placed"), cond.placed)
+    elif cond.answered is not None:
+        found += _never_answered(ctx, (*loc, "answered"), cond.answered, i)
+    elif cond.heard is not None and (why := _unheard(ctx, cond.heard, i)):
+        found.append(((*loc, "heard"), why))
+    elif cond.state is not None:
+        found += _never_state(ctx, (*loc, "state"), cond.state)
+    elif cond.measured is not None:
+        found += _never_measured(ctx, (*loc, "measured"), cond.measured)
+    return found
+
+
+def _needed(cond: Condition) -> list[tuple[Loc, str]]:
+    """Entities the learner must see to satisfy a simple condition, with where they are named."""
+    if cond.placed is not None:
+        return [(("placed", "entity"), cond.placed.entity), (("placed", "zone"), cond.placed.zone)]
+    if cond.pressed is not None:
+        return [(("pressed",), cond.pressed)]
+    if cond.visited is not None:
+        return [(("visited",), cond.visited)]
+    if cond.measured is not None:
+        return [(("measured", "instrument"), cond.measured.instrument)]
+    return []
+
+
+def _never_placed(ctx: _Ctx, loc: Loc, placed: Placed) -> list[Why]:
+    if placed.entity == placed.zone:
+        return [((*loc, "zone"), "an entity cannot be placed in itself; name a different zone")]
+    zone = ctx.entities.get(placed.zone)
+    accepts = zone.snap_zone.accepts if zone is not None and zone.snap_zone is not None else []
+    # an unknown entity is reported as such; 'not accepted' would only repeat it
+    if accepts and placed.entity in ctx.entities and placed.entity not in accepts:
+        return [
+            (
+                (*loc, "entity"),
+                f"zone '{placed.zone}' accepts only {', '.join(accepts)}, not '{placed.entity}'; "
+                f"add '{placed.entity}' to its snap_zone.accepts or place an accepted entity",
+            )
+        ]
+    return []
+
+
+def _never_answered(ctx: _Ctx, loc: Loc, qid: str, i: int) -> list[Why]:
+    if qid not in ctx.questions or any(s.ask == qid for s in ctx.steps[: i + 1]):
+        return []
+    later = next((s.id for s in ctx.steps[i + 1 :] if s.ask == qid), None)
+    when = f" (step '{later}' asks it, but later)" if later else ""
+    return [
+        (
+            loc,
+            f"question '{qid}' is not asked by this step or any before it{when}; "
+            f"add 'ask: {qid}' to this step",
+        )
+    ]
+
+
+def _unheard(ctx: _Ctx, eid: str, i: int) -> str | None:
+    """Why the narration of ``eid`` cannot have played by the end of step ``i``, if so."""
+    entity = ctx.entities.get(eid)
+    if entity is None or entity.narration is None:
+        return None
+    if any(s.narration == eid for s in ctx.steps[: i + 1]):
+        return None  # a step that names it plays it, whatever its trigger
+    trigger, fix = entity.narration.trigger, f"or add 'narration: {eid}' to this step"
+    if trigger == "visit" and entity.point_of_interest is None:
+        return (
+            f"'{eid}' narrates on 'visit' but has no point_of_interest to visit; add "
+            f"'point_of_interest: {{title: ...}}' to it {fix}"
+        )
+    if trigger == "press" and entity.button is None:
+        return f"'{eid}' narrates on 'press' but has no button; add 'button: {{}}' to it {fix}"
+    if trigger == "step":
+        return (
+            f"'{eid}' narrates on 'step' but no step up to this one names it in 'narration'; "
+            f"add 'narration: {eid}' to this step or an earlier one"
+        )
+    return None
+
+
+def _lookup(ctx: _Ctx, ref: str) -> Prop | None:
+    """The property a ref names, or None (bad refs are reported by the reference checks)."""
+    eid, _, name = ref.partition(".")
+    return _properties(ctx, eid).get(name)
+
+
+def _bounds(state: StateCheck) -> tuple[float, float]:
+    low = -math.inf if state.min is None else state.min
+    return low, math.inf if state.max is None else state.max
+
+
+def _never_state(ctx: _Ctx, loc: Loc, state: StateCheck) -> list[Why]:
+    low, high = _bounds(state)
+    if low > high:
+        return [
+            (
+                (*loc, "min"),
+                f"min {low:g} is above max {high:g}, so no value lies between; swap them",
+            )
+        ]
+    prop = _lookup(ctx, state.ref)
+    dimension = prop.dimension if prop is not None else None
+    if dimension not in PHYSICAL_RANGE:
+        return []
+    floor, ceiling = PHYSICAL_RANGE[dimension]
+    if low <= ceiling and high >= floor:
+        return []
+    unit = BASE_UNIT[dimension]
+    return [
+        (
+            (*loc, "min" if low > ceiling else "max"),
+            f"'{state.ref}' is a {dimension}, always between {floor:g} and {ceiling:g} {unit}, "
+            f"never in [{low:g}, {high:g}]; min and max are in {unit}",
+        )
+    ]
+
+
+def _never_measured(ctx: _Ctx, loc: Loc, measured: Measured) -> list[Why]:
+    instrument = ctx.entities.get(measured.instrument)
+    reads = _reading(instrument) if instrument is not None else None
+    target, tolerance = measured.target, measured.tolerance
+    if reads is None or reads.dimension not in PHYSICAL_RANGE or isinstance(target, Ref):
+        return []
+    if isinstance(tolerance, KnobRef):
+        return []  # the widest level decides; knob levels are checked on their own
+    floor, ceiling = PHYSICAL_RANGE[reads.dimension]
+    slack = abs(target) * tolerance
+    if target + slack >= floor and target - slack <= ceiling:
+        return []
+    return [
+        (
+            (*loc, "target"),
+            f"'{measured.instrument}' reads a {reads.dimension}, always between {floor:g} and "
+            f"{ceiling:g} {BASE_UNIT[reads.dimension]}, so it never reads {target:g}; "
+            "fix the target",
+        )
+    ]
+
+
+def _all_leaves(conds: list[Condition], loc: Loc) -> Iterator[tuple[Condition, Loc]]:
+    """The conditions of an 'all', with nested 'all's flattened into it."""
+    for j, cond in enumerate(conds):
+        if cond.all is not None:
+            yield from _all_leaves(cond.all, (*loc, j, "all"))
+        else:
+            yield cond, (*loc, j)
+
+
+def _conflicts(ctx: _Ctx, conds: list[Condition], loc: Loc) -> list[Why]:
+    """Parts of an 'all' that cannot hold at the same time."""
+    found: list[Why] = []
+    zones: dict[str, str] = {}
+    ranges: dict[str, tuple[float, float]] = {}
+    for cond, cloc in _all_leaves(conds, loc):
+        if cond.placed is not None:
+            entity, zone = cond.placed.entity, cond.placed.zone
+            if zones.setdefault(entity, zone) != zone:
+                found.append(
+                    (
+                        (*cloc, "placed", "zone"),
+                        f"'all' needs '{entity}' in both '{zones[entity]}' and '{zone}' at "
+                        "once, but an entity is in one zone at a time; use 'any' or two steps",
+                    )
+                )
+        elif cond.state is not None and (bounds := _bounds(cond.state))[0] <= bounds[1]:
+            ref = cond.state.ref
+            low, high = ranges.get(ref, (-math.inf, math.inf))
+            ranges[ref] = (max(low, bounds[0]), min(high, bounds[1]))
+            if ranges[ref][0] > ranges[ref][1]:
+                found.append(
+                    (
+                        (*cloc, "state"),
+                        f"'all' needs '{ref}' in [{low:g}, {high:g}] and in "
+                        f"[{bounds[0]:g}, {bounds[1]:g}] at once, and they do not overlap",
+                    )
+                )
+    return found
+
+
+# --- difficulty knobs -----------------------------------------------------------------------
+
+
+def _shown_levels(ctx: _Ctx, entity: Entity) -> dict[str, set[int]]:
+    """For each knob gating the entity or an ancestor, the levels at which it is shown."""
+    shown: dict[str, set[int]] = {}
+    seen: set[str] = set()
+    current: Entity | None = entity
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        gate = current.only_when
+        knob = ctx.knobs.get(gate.knob) if gate is not None else None
+        if gate is not None and knob is not None:
+            top = len(knob.levels) - 1 if gate.max_level is None else gate.max_level
+            levels = set(range(len(knob.levels))) & set(range(gate.min_level, top + 1))
+            shown[knob.id] = shown.get(knob.id, levels) & levels
+        current = ctx.entities.get(current.parent) if current.parent else None
+    return shown
+
+
+def _always_hidden(ctx: _Ctx, eid: str) -> str | None:
+    """Why ``eid`` is hidden at every level of some knob, if it is."""
+    entity = ctx.entities.get(eid)
+    if entity is None:
+        return None
+    for kid, levels in _shown_levels(ctx, entity).items():
+        if not levels:
+            return (
+                f"'{eid}' is hidden at every level of knob '{kid}' (its only_when gate, with "
+                "its parents', leaves no level); widen the gate"
+            )
+    return None
+
+
+def _check_partly_hidden(ctx: _Ctx, step: Step, loc: Loc) -> None:
+    """Warn when a needed entity is hidden at some knob levels (the step stalls there)."""
+    for cond, cloc in _walk(step.complete_when, loc):
+        if "any" in cloc:
+            continue  # another branch may not need the hidden entity
+        for sub, eid in _needed(cond):
+            entity = ctx.entities.get(eid)
+            for kid, levels in _shown_levels(ctx, entity).items() if entity else ():
+                hidden = sorted(set(range(len(ctx.knobs[kid].levels))) - levels)
+                if levels and hidden:
+                    ctx.report(
+                        (*cloc, *sub),
+                        "never-completes",
+                        f"at level(s) {', '.join(map(str, hidden))} of knob '{kid}', '{eid}' "
+                        f"is hidden, so step '{step.id}' cannot complete there; widen its "
+                        "only_when gate if that is not intended",
+                        "warning",
+                    )
+
+
+def _knob_users(ctx: _Ctx) -> tuple[dict[str, list[tuple[int, int | None]]], set[str]]:
+    """Gates ``(min_level, max_level)`` per knob, and the knobs whose values are used."""
+    gates: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+    for entity in ctx.loaded.lesson.entities:
+        if entity.only_when is not None:
+            gate = entity.only_when
+            gates[gate.knob].append((gate.min_level, gate.max_level))
+    tolerances: list[float | KnobRef] = [q.tolerance for q in ctx.loaded.lesson.questions]
+    for step in ctx.steps:
+        for cond, _ in _walk(step.complete_when, ()):
+            if cond.measured is not None:
+                tolerances.append(cond.measured.tolerance)
+    return gates, {t.knob for t in tolerances if isinstance(t, KnobRef)}
+
+
+def _check_knob_use(ctx: _Ctx) -> None:
+    """Warn about knobs, and knob levels, that change nothing."""
+    gates, valued = _knob_users(ctx)
+    for k, knob in enumerate(ctx.loaded.lesson.difficulty):
+        if knob.id not in gates and knob.id not in valued:
+            ctx.report(
+                ("difficulty", k, "id"),
+                "unused",
+                f"no entity's only_when and no tolerance uses knob '{knob.id}', so its levels "
+                "change nothing; use it or remove it",
+                "warning",
+            )
+            continue
+        for level in range(1, len(knob.levels)):
+            if knob.id in valued and knob.levels[level] != knob.levels[level - 1]:
+                continue
+            if any(low == level or high == level - 1 for low, high in gates[knob.id]):
+                continue
+            ctx.report(
+                ("difficulty", k, "levels", level),
+                "unused",
+                f"level {level} of knob '{knob.id}' changes nothing from level {level - 1}: "
+                "no tolerance value differs and no only_when gate starts or ends there; "
+                "gate an entity on it or remove the level",
+                "warning",
+            )
+
+
+# --- things declared but never used ---------------------------------------------------------
+
+
+def _check_unused(ctx: _Ctx) -> None:
+    lesson = ctx.loaded.lesson
+    asked = {s.ask for s in lesson.steps}
+    for i, question in enumerate(lesson.questions):
+        if question.id not in asked:
+            ctx.report(
+                ("questions", i, "id"),
+                "unused",
+                f"no step asks question '{question.id}', "
+                f"so it is never shown; add 'ask: {question.id}' to a step or remove it",
+                "warning",
+            )
+    tagged = {s for step in lesson.steps for s in step.skills}
+    tagged |= {s for question in lesson.questions for s in question.skills}
+    for i, skill in enumerate(lesson.metadata.skills):
+        if skill.id not in tagged:
+            ctx.report(
+                ("metadata", "skills", i, "id"),
+                "unused",
+                f"no step or question is tagged with skill '{skill.id}', so the learner "
+                "model never measures it; tag one or remove the skill",
+                "warning",
+            )
+    _check_unplayed(ctx, lesson.entities)
+
+
+def _check_unplayed(ctx: _Ctx, entities: Iterable[Entity]) -> None:
+    last = len(ctx.steps) - 1
+    for i, entity in enumerate(entities):
+        if entity.narration is not None and (why := _unheard(ctx, entity.id, last)):
+            ctx.report(
+                ("entities", i, "narration"),
+                "unused",
+                f"this narration never plays: {why.replace(' to this step', ' to a step')}",
+                "warning",
+                key=True,
+            )
+        if entity.only_when is not None and (why := _always_hidden(ctx, entity.id)):
+            ctx.report(
+                ("entities", i, "only_when"), "unused", f"never shown: {why}", "warning", key=True
+            )

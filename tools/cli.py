@@ -1,0 +1,143 @@
+"""The ``lesson`` command: run, validate, schema, bench, list.
+
+Imports are lazy inside each command so that ``lesson validate`` starts without loading
+Panda3D, and ``lesson --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="lesson",
+    help="Peripatos: run, check and build immersive lessons.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def run(
+    lesson: Annotated[str, typer.Argument(help="lesson id (e.g. pendulum-lab), folder or lesson.yaml")],
+    headless: Annotated[bool, typer.Option(help="render offscreen (EGL), no window")] = False,
+    script: Annotated[Path | None, typer.Option(help="learner script (YAML actions) to drive the lesson")] = None,
+    screenshot: Annotated[Path | None, typer.Option(help="save the last frame as PNG")] = None,
+    record: Annotated[Path | None, typer.Option(help="also write the session's xAPI statements as JSON lines")] = None,
+    resume: Annotated[bool, typer.Option(help="continue this learner's unfinished session of the lesson")] = False,
+    learner: Annotated[str, typer.Option(help="learner id (the log and settings are kept per learner)")] = "learner",
+    store: Annotated[Path | None, typer.Option(help="session database (default: per-user data folder)")] = None,
+    seed: Annotated[int, typer.Option(help="random seed, for reproducible runs")] = 0,
+    size: Annotated[str, typer.Option(help="window or frame size, WIDTHxHEIGHT")] = "1280x720",
+) -> None:
+    """Play a lesson: in a desktop window, or headless driven by a learner script."""
+    from engine.model import LessonError
+    from engine.play import PlayOptions, PlayError, play
+
+    _configure_logging()
+    try:
+        width, height = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise typer.BadParameter("size is WIDTHxHEIGHT, e.g. 1280x720") from None
+    options = PlayOptions(
+        lesson=lesson, headless=headless, script=script, screenshot=screenshot, record=record,
+        resume=resume, learner=learner, store=store, seed=seed, size=(width, height),
+    )  # fmt: skip
+    try:
+        result = play(options)
+    except LessonError as exc:
+        for d in exc.diagnostics:
+            typer.echo(str(d), err=True)
+        raise typer.Exit(1) from None
+    except PlayError as exc:
+        typer.echo(f"lesson run: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(result.summary())
+    raise typer.Exit(0 if result.completed else 2)
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="lesson files or folders")],
+) -> None:
+    """Check lesson files; print each problem as path:line:column: code: message."""
+    from engine.model import validate_paths
+
+    diagnostics = validate_paths(paths)
+    for d in diagnostics:
+        typer.echo(str(d), err=d.severity == "error")
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    typer.echo(f"{len(paths)} file(s) checked: {errors} error(s), {warnings} warning(s)", err=True)
+    raise typer.Exit(1 if errors else 0)
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write here (default: stdout)")] = None,
+    check: Annotated[bool, typer.Option(help="exit 1 if the committed schema is out of date")] = False,
+) -> None:
+    """Print or write the lesson format's JSON Schema (for editors)."""
+    import json
+
+    from engine.model.schema import lesson_json_schema, write_schema
+    from engine.paths import SCHEMA_PATH
+
+    if check:
+        current = json.loads(SCHEMA_PATH.read_text(encoding="utf-8")) if SCHEMA_PATH.exists() else None
+        if current != lesson_json_schema():
+            typer.echo(f"{SCHEMA_PATH} is out of date: run 'lesson schema -o {SCHEMA_PATH}'", err=True)
+            raise typer.Exit(1)
+        typer.echo("schema up to date")
+        return
+    if output is None:
+        typer.echo(json.dumps(lesson_json_schema(), indent=2, ensure_ascii=False))
+    else:
+        write_schema(output)
+        typer.echo(f"wrote {output}")
+
+
+@app.command()
+def bench(
+    lessons: Annotated[list[str], typer.Argument(help="lesson ids or paths")],
+    frames: Annotated[int, typer.Option(help="frames to time for each renderer")] = 120,
+    entities: Annotated[int, typer.Option(help="interactive entities in the core-cost scene")] = 200,
+) -> None:
+    """Measure load time, the pure core's cost per frame and headless frame time vs bare Panda3D."""
+    from engine.bench import run_bench
+
+    _configure_logging()
+    run_bench(lessons, frames=frames, entities=entities, out=sys.stdout)
+
+
+@app.command(name="list")
+def list_lessons() -> None:
+    """List the bundled lessons."""
+    from engine.model import LessonError, load_lesson
+    from engine.paths import LESSONS_DIR
+
+    for folder in sorted(p for p in LESSONS_DIR.iterdir() if (p / "lesson.yaml").is_file()):
+        try:
+            meta = load_lesson(folder / "lesson.yaml", check=False).lesson.metadata
+            typer.echo(f"{meta.id:24} {meta.subject:10} {meta.estimated_minutes:>4g} min  {meta.title}")
+        except LessonError as exc:
+            typer.echo(f"{folder.name:24} (invalid: {exc.diagnostics[0].code})")
+
+
+def _configure_logging() -> None:
+    # entry points configure logging; library modules only create loggers
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
