@@ -57,16 +57,20 @@ class LessonSession:
         self.resumed_from: str | None = None
         previous = store.latest_unfinished(self.actor.key, lesson.metadata.id) if resume else None
         replay: list[tuple[float, dict[str, Any]]] = []
+        until_tick = 0
         if previous is not None:
             info = store.session(previous)
             seed = int(info.meta.get("seed", seed))
             replay = store.interactions(previous)
+            until_tick = int(info.state.get("tick", 0))
             session_id, started = previous, info.started
             self.resumed_from = previous
         else:
             started = datetime.now(UTC)
             meta = {"seed": seed, "lesson_title": lesson.metadata.title, "learner_name": learner}
-            session_id = store.open_session(self.actor.key, lesson.metadata.id, started=started, meta=meta)
+            session_id = store.open_session(
+                self.actor.key, lesson.metadata.id, started=started, meta=meta
+            )
         self.session_id = session_id
         self.runtime = Runtime(lesson, seed=seed)
         self.ctx = SessionContext(
@@ -74,8 +78,8 @@ class LessonSession:
             language=lesson.metadata.language, registration=session_id, started=started,
         )  # fmt: skip
         self.jsonl = JsonlWriter(record) if record is not None else None
-        if replay:
-            self._replay(replay)
+        if replay or until_tick:
+            self._replay(replay, until_tick)
         self.recorder = SessionRecorder(store, self._rebased(), self.jsonl)
         self.runtime.subscribe(self._log)
 
@@ -85,7 +89,7 @@ class LessonSession:
         # statements after a break carry real wall-clock timestamps
         return self.ctx.rebased(self.runtime.t, datetime.now(UTC))
 
-    def _replay(self, interactions: list[tuple[float, dict[str, Any]]]) -> None:
+    def _replay(self, interactions: list[tuple[float, dict[str, Any]]], until_tick: int) -> None:
         rt = self.runtime
         rt.start()
         for _, data in interactions:
@@ -94,6 +98,13 @@ class LessonSession:
             for _ in range(max(0, tick - rt.clock.tick)):
                 rt.tick()
             rt.handle(ev.interaction_from_dict(fields))
+        # lesson time that passed after the last interaction (saved at checkpoints)
+        for _ in range(max(0, until_tick - rt.clock.tick)):
+            rt.tick()
+
+    def checkpoint(self) -> None:
+        """Save how far lesson time has run, so a resume continues from there."""
+        self.store.save_state(self.session_id, {"tick": self.runtime.clock.tick})
 
     def _log(self, event: ev.LessonEvent) -> None:
         self.recorder.record(event)
@@ -119,6 +130,7 @@ class LessonSession:
 
     def close(self, reason: str = "") -> None:
         """End the session (emits LessonEnded) when completed; an abandoned one stays resumable."""
+        self.checkpoint()
         if self.runtime.completed:
             self.runtime.end(reason or "completed")
         if self.jsonl is not None:

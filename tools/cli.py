@@ -24,20 +24,32 @@ app = typer.Typer(
 
 @app.command()
 def run(
-    lesson: Annotated[str, typer.Argument(help="lesson id (e.g. pendulum-lab), folder or lesson.yaml")],
+    lesson: Annotated[
+        str, typer.Argument(help="lesson id (e.g. pendulum-lab), folder or lesson.yaml")
+    ],
     headless: Annotated[bool, typer.Option(help="render offscreen (EGL), no window")] = False,
-    script: Annotated[Path | None, typer.Option(help="learner script (YAML actions) to drive the lesson")] = None,
+    script: Annotated[
+        Path | None, typer.Option(help="learner script (YAML actions) to drive the lesson")
+    ] = None,
     screenshot: Annotated[Path | None, typer.Option(help="save the last frame as PNG")] = None,
-    record: Annotated[Path | None, typer.Option(help="also write the session's xAPI statements as JSON lines")] = None,
-    resume: Annotated[bool, typer.Option(help="continue this learner's unfinished session of the lesson")] = False,
-    learner: Annotated[str, typer.Option(help="learner id (the log and settings are kept per learner)")] = "learner",
-    store: Annotated[Path | None, typer.Option(help="session database (default: per-user data folder)")] = None,
+    record: Annotated[
+        Path | None, typer.Option(help="also write the session's xAPI statements as JSON lines")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="continue this learner's unfinished session of the lesson")
+    ] = False,
+    learner: Annotated[
+        str, typer.Option(help="learner id (the log and settings are kept per learner)")
+    ] = "learner",
+    store: Annotated[
+        Path | None, typer.Option(help="session database (default: per-user data folder)")
+    ] = None,
     seed: Annotated[int, typer.Option(help="random seed, for reproducible runs")] = 0,
     size: Annotated[str, typer.Option(help="window or frame size, WIDTHxHEIGHT")] = "1280x720",
 ) -> None:
     """Play a lesson: in a desktop window, or headless driven by a learner script."""
     from engine.model import LessonError
-    from engine.play import PlayOptions, PlayError, play
+    from engine.play import PlayError, PlayOptions, play
 
     _configure_logging()
     try:
@@ -79,8 +91,12 @@ def validate(
 
 @app.command()
 def schema(
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="write here (default: stdout)")] = None,
-    check: Annotated[bool, typer.Option(help="exit 1 if the committed schema is out of date")] = False,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="write here (default: stdout)")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option(help="exit 1 if the committed schema is out of date")
+    ] = False,
 ) -> None:
     """Print or write the lesson format's JSON Schema (for editors)."""
     import json
@@ -89,9 +105,13 @@ def schema(
     from engine.paths import SCHEMA_PATH
 
     if check:
-        current = json.loads(SCHEMA_PATH.read_text(encoding="utf-8")) if SCHEMA_PATH.exists() else None
+        current = (
+            json.loads(SCHEMA_PATH.read_text(encoding="utf-8")) if SCHEMA_PATH.exists() else None
+        )
         if current != lesson_json_schema():
-            typer.echo(f"{SCHEMA_PATH} is out of date: run 'lesson schema -o {SCHEMA_PATH}'", err=True)
+            typer.echo(
+                f"{SCHEMA_PATH} is out of date: run 'lesson schema -o {SCHEMA_PATH}'", err=True
+            )
             raise typer.Exit(1)
         typer.echo("schema up to date")
         return
@@ -106,7 +126,9 @@ def schema(
 def bench(
     lessons: Annotated[list[str], typer.Argument(help="lesson ids or paths")],
     frames: Annotated[int, typer.Option(help="frames to time for each renderer")] = 120,
-    entities: Annotated[int, typer.Option(help="interactive entities in the core-cost scene")] = 200,
+    entities: Annotated[
+        int, typer.Option(help="interactive entities in the core-cost scene")
+    ] = 200,
 ) -> None:
     """Measure load time, the pure core's cost per frame and headless frame time vs bare Panda3D."""
     from engine.bench import run_bench
@@ -124,7 +146,9 @@ def list_lessons() -> None:
     for folder in sorted(p for p in LESSONS_DIR.iterdir() if (p / "lesson.yaml").is_file()):
         try:
             meta = load_lesson(folder / "lesson.yaml", check=False).lesson.metadata
-            typer.echo(f"{meta.id:24} {meta.subject:10} {meta.estimated_minutes:>4g} min  {meta.title}")
+            typer.echo(
+                f"{meta.id:24} {meta.subject:10} {meta.estimated_minutes:>4g} min  {meta.title}"
+            )
         except LessonError as exc:
             typer.echo(f"{folder.name:24} (invalid: {exc.diagnostics[0].code})")
 

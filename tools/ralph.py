@@ -129,11 +129,17 @@ class LrsError(RuntimeError):
 class RalphServer:
     """Runs ``ralph runserver`` with a file backend on loopback; a context manager.
 
+    Ralph 5's file backend stores each POST as a whole new file and refuses a second one
+    for the same target (500, "already exists and overwrite is not allowed"); re-posting
+    known statements (204) and conflicts (409) are answered before that. So each user,
+    which gets a target (file) of its own, can store one batch: name one user per batch.
+
     Args:
         ralph: The ``ralph`` executable (from :func:`ensure_ralph`).
         workdir: Folder for Ralph's app dir, data and log; a temporary one if ``None``.
-        username: The LRS user to create.
-        password: Its password.
+        users: The LRS users to create (Ralph reads its credentials once, at start); the
+            first is the default of :meth:`request`.
+        password: Their password.
         host: Interface to bind (keep it loopback).
         port: TCP port; a free one if ``None``.
         startup_timeout: Seconds to wait for the server to answer.
@@ -147,14 +153,16 @@ class RalphServer:
         ralph: Path,
         *,
         workdir: Path | None = None,
-        username: str = "peripatos",
+        users: tuple[str, ...] = ("peripatos",),
         password: str = "peripatos-test",
         host: str = "127.0.0.1",
         port: int | None = None,
         startup_timeout: float = 90.0,
     ) -> None:
         self.ralph = Path(ralph).absolute()
-        self.username = username
+        if not users:
+            raise ValueError("RalphServer needs at least one user")
+        self.users = users
         self.password = password
         self.host = host
         self.port = port or 0
@@ -197,13 +205,31 @@ class RalphServer:
     def _start(self) -> None:
         (self.workdir / "app").mkdir(parents=True, exist_ok=True)
         (self.workdir / "data").mkdir(parents=True, exist_ok=True)
+        first = self.users[0]
         subprocess.run(
             [
-                str(self.ralph), "auth", "-u", self.username, "-p", self.password,
-                "-s", "all", "-M", f"mailto:{self.username}@example.org", "-w",
+                str(self.ralph), "auth", "-u", first, "-p", self.password, "-s", "all",
+                "-M", f"mailto:{first}@example.org", "-t", first, "-w",
             ],
             env=self._env(), cwd=self.workdir, check=True, capture_output=True, timeout=120,
         )
+        # `ralph auth` costs ~1 s (interpreter start + bcrypt); the other users share the
+        # password, so they reuse its hash with their own name, identity and target
+        auth_file = self.workdir / "app" / "auth.json"
+        entries = json.loads(auth_file.read_text())
+        template = next(e for e in entries if e["username"] == first)
+        for user in self.users[1:]:
+            entries.append(
+                {
+                    **template,
+                    "username": user,
+                    "target": user,
+                    "agent": {"mbox": f"mailto:{user}@example.org", "objectType": "Agent"},
+                }
+            )
+        auth_file.write_text(json.dumps(entries, indent=2))
+        for user in self.users:
+            (self.workdir / "data" / user).mkdir(exist_ok=True)
         if not self.port:
             self.port = free_port(self.host)
         cmd = [
@@ -277,9 +303,21 @@ class RalphServer:
     # --- a minimal xAPI client (stdlib only, so the project's venv needs nothing more) -----
 
     def request(
-        self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+        user: str | None = None,
     ) -> tuple[int, Any]:
         """One authenticated xAPI request; returns ``(status, decoded JSON or None)``.
+
+        Args:
+            method: HTTP method.
+            path: Path under the server (or a full URL, as in ``more`` links).
+            body: JSON body, if any.
+            params: Query parameters.
+            user: Whose credentials (default: the first user).
 
         Raises:
             LrsError: The LRS answered 4xx or 5xx.
@@ -288,7 +326,8 @@ class RalphServer:
         url = path if path.startswith(("http://", "https://")) else self.url + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
-        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        who = user or self.users[0]
+        token = base64.b64encode(f"{who}:{self.password}".encode()).decode()
         headers = {"Authorization": f"Basic {token}", "X-Experience-API-Version": XAPI_VERSION}
         data = None
         if body is not None:
@@ -307,18 +346,20 @@ class RalphServer:
                 detail = raw.decode(errors="replace")
             raise LrsError(exc.code, detail) from None
 
-    def post_statements(self, statements: list[dict[str, Any]]) -> tuple[int, list[str]]:
+    def post_statements(
+        self, statements: list[dict[str, Any]], user: str | None = None
+    ) -> tuple[int, list[str]]:
         """POST statements; returns the status and the ids the LRS stored (none on 204)."""
-        status, body = self.request("POST", "/xAPI/statements/", statements)
+        status, body = self.request("POST", "/xAPI/statements/", statements, user=user)
         return status, list(body or [])
 
-    def get_statements(self, **params: str) -> list[dict[str, Any]]:
+    def get_statements(self, user: str | None = None, **params: str) -> list[dict[str, Any]]:
         """GET statements matching xAPI query parameters, following ``more`` links."""
-        _, body = self.request("GET", "/xAPI/statements/", params=params)
+        _, body = self.request("GET", "/xAPI/statements/", params=params, user=user)
         out = list(body.get("statements", []))
         more = body.get("more")
         while more:
-            _, body = self.request("GET", more)
+            _, body = self.request("GET", more, user=user)
             out.extend(body.get("statements", []))
             more = body.get("more")
         return out

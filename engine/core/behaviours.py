@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from engine.model.lesson import Entity
-from engine.model.units import UnitError, parse_quantity
+from engine.model.units import parse_quantity
 from engine.sim.chemistry import Solution, indicator_rgba, ph, transfer
 from engine.sim.instruments import Balance, PhMeter, Ruler, Stopwatch
 from engine.sim.pendulum import PendulumSim
@@ -84,7 +84,9 @@ class PendulumBehaviour(Behaviour):
     @property
     def attached(self) -> bool:
         """The bob hangs from this pendulum."""
-        return not self.needs_hook or self.runtime.world.entities[self.spec.bob].in_zone == self.entity
+        return (
+            not self.needs_hook or self.runtime.world.entities[self.spec.bob].in_zone == self.entity
+        )
 
     @property
     def ticking(self) -> bool:
@@ -100,7 +102,9 @@ class PendulumBehaviour(Behaviour):
             return
         pivot = self.runtime.world.world_position(self.entity)
         off = self.sim.bob_offset(self.spec.plane_heading)
-        self.runtime.world.set_world_position(self.spec.bob, (pivot[0] + off[0], pivot[1] + off[1], pivot[2] + off[2]))
+        self.runtime.world.set_world_position(
+            self.spec.bob, (pivot[0] + off[0], pivot[1] + off[1], pivot[2] + off[2])
+        )
 
     def properties(self) -> dict[str, float]:
         return dict(self.sim.properties())
@@ -140,7 +144,9 @@ class ContainerBehaviour(Behaviour):
         assert spec is not None
         self.capacity = spec.capacity
         self.indicator = spec.liquid.indicator
-        self.solution = Solution.from_concentrations(spec.liquid.volume, dict(spec.liquid.solutes), self.indicator)
+        self.solution = Solution.from_concentrations(
+            spec.liquid.volume, dict(spec.liquid.solutes), self.indicator
+        )
         self._ph_cache: float | None = None
 
     def changed(self) -> None:

@@ -178,7 +178,11 @@ class Runtime:
                 self._complete_lesson()
                 return
             self.progress = StepProgress(started=self.t)
-            self.emit(ev.StepStarted(self.t, step=step.id, index=self.step_index, instruction=step.instruction))
+            self.emit(
+                ev.StepStarted(
+                    self.t, step=step.id, index=self.step_index, instruction=step.instruction
+                )
+            )
             if step.narration:
                 self._start_narration(step.narration)
 
@@ -295,7 +299,9 @@ class Runtime:
             assert zone_spec is not None
             base = self.world.world_position(zone)
             off = zone_spec.offset
-            self.world.set_world_position(i.entity, (base[0] + off[0], base[1] + off[1], base[2] + off[2]))
+            self.world.set_world_position(
+                i.entity, (base[0] + off[0], base[1] + off[1], base[2] + off[2])
+            )
             state.in_zone = zone
             self._interacted("released", i.entity, position=i.position)
             self._interacted("placed", i.entity, zone)
@@ -306,7 +312,9 @@ class Runtime:
         else:
             spec = self._entities[i.entity].grabbable
             snap_back = spec is not None and spec.snap_back
-            self.world.set_world_position(i.entity, state.start_position if snap_back else i.position)
+            self.world.set_world_position(
+                i.entity, state.start_position if snap_back else i.position
+            )
             self._interacted("released", i.entity, position=i.position)
         return None
 
@@ -385,7 +393,11 @@ class Runtime:
                     return option.correct, text
             return False, f"'{response}' is not one of the options."
         try:
-            value = parse_quantity(response, "fraction") if isinstance(response, str) else float(response)
+            value = (
+                parse_quantity(response, "fraction")
+                if isinstance(response, str)
+                else float(response)
+            )
         except UnitError:
             return False, "Please answer with a number."
         assert question.answer is not None
@@ -452,7 +464,9 @@ class Runtime:
         duration = round(words / narration.words_per_minute * 60.0, 3)
         captions = tuple(narration.captions) or split_captions(narration.text)
         self.narrating[entity_id] = self.t + duration
-        self.emit(ev.NarrationStarted(self.t, entity=entity_id, captions=captions, duration=duration))
+        self.emit(
+            ev.NarrationStarted(self.t, entity=entity_id, captions=captions, duration=duration)
+        )
 
     # --- difficulty ------------------------------------------------------------------------
 
@@ -468,7 +482,11 @@ class Runtime:
             if e.only_when is not None and e.only_when.knob == knob:
                 self.world.entities[e.id].visible = self.gate_open(e.id)
                 self.world.dirty.add(e.id)
-        self.emit(ev.KnobChanged(self.t, knob=knob, from_level=old, to_level=level, reason=reason, actor=actor))
+        self.emit(
+            ev.KnobChanged(
+                self.t, knob=knob, from_level=old, to_level=level, reason=reason, actor=actor
+            )
+        )
 
     def gate_open(self, entity_id: str) -> bool:
         """Whether a knob-gated entity is shown at the current levels."""

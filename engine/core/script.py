@@ -156,8 +156,20 @@ class ScriptDriver:
     """Runs a learner script: each action becomes interactions and passing lesson time."""
 
     def __init__(self, runtime: Runtime, pilot: Pilot, *, frame_dt: float = 1.0 / 30.0,
+                 handle: Callable[[ev.Interaction], str | None] | None = None,
                  on_frame: Callable[[], None] | None = None) -> None:  # fmt: skip
+        """Drive ``runtime`` through ``pilot``.
+
+        Args:
+            runtime: the lesson runtime.
+            pilot: the rig's body (camera, picking, rendering).
+            frame_dt: seconds of lesson time per presented frame.
+            handle: where interactions go (a session's logging ``handle``); the runtime's
+                own by default.
+            on_frame: called after every frame.
+        """
         self.rt = runtime
+        self.handle = handle or runtime.handle
         self.pilot = pilot
         self.frame_dt = frame_dt
         self.on_frame = on_frame
@@ -213,7 +225,7 @@ class ScriptDriver:
             raise ScriptError(f"looked at '{entity}' but the crosshair is on {seen!r}")
 
     def _apply(self, interaction: ev.Interaction) -> None:
-        reason = self.rt.handle(interaction)
+        reason = self.handle(interaction)
         if reason is not None:
             raise ScriptError(reason)
 
@@ -255,7 +267,11 @@ class ScriptDriver:
         if held is None:
             raise ScriptError("nothing is held")
         h = math.radians(self.heading)
-        pos = (self.eye[0] - math.sin(h) * HOLD_DISTANCE, self.eye[1] + math.cos(h) * HOLD_DISTANCE, self.eye[2] - 0.3)
+        pos = (
+            self.eye[0] - math.sin(h) * HOLD_DISTANCE,
+            self.eye[1] + math.cos(h) * HOLD_DISTANCE,
+            self.eye[2] - 0.3,
+        )
         self._apply(ev.Release(entity=held, position=pos))
 
     def _do_press(self, button: str) -> None:
@@ -284,7 +300,9 @@ class ScriptDriver:
         deadline = self.rt.t + wait.timeout
         while not self._reached(wait):
             if self.rt.t >= deadline:
-                raise ScriptError(f"waited {wait.timeout:g} s for {wait.until} {wait.step or wait.narration or ''}".rstrip())
+                raise ScriptError(
+                    f"waited {wait.timeout:g} s for {wait.until} {wait.step or wait.narration or ''}".rstrip()
+                )
             self.pass_time(self.frame_dt)
 
     def _reached(self, wait: WaitUntil) -> bool:

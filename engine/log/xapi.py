@@ -218,7 +218,8 @@ def iso_duration(seconds: float) -> str:
     """
     if not math.isfinite(seconds) or seconds <= 0:
         return "PT0S"
-    centis = round(seconds * 100)
+    # beyond ~1e306 s the product overflows to inf; such a duration is a bug upstream anyway
+    centis = round(seconds * 100) if math.isfinite(seconds * 100) else round(seconds) * 100
     hours, rest = divmod(centis, 360_000)
     minutes, rest = divmod(rest, 6_000)
     secs, frac = divmod(rest, 100)

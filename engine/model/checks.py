@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -86,6 +86,62 @@ _YAML_NAME = {"scale_meter": "balance"}
 
 def _yaml_name(component: str) -> str:
     return _YAML_NAME.get(component, component)
+
+
+class Need(NamedTuple):
+    """What an entity named in some place must have, and what to tell an author who forgot."""
+
+    role: str
+    components: tuple[str, ...]
+    why: str
+
+
+#: where an entity is named -> the component it needs there
+NEEDS: dict[str, Need] = {
+    "snap_zone.accepts": Need(
+        "accepted entity", ("grabbable",), "so it can never be put here; add 'grabbable: {}' to it"
+    ),
+    "burette.into": Need(
+        "burette target", ("container",), "so there is nothing to pour into; point at a vessel"
+    ),
+    "ph_meter.probe_in": Need(
+        "probe vessel", ("container",), "so there is no liquid to read; point at a vessel"
+    ),
+    "placed.entity": Need(
+        "placed entity", ("grabbable",), "so it cannot be picked up; add 'grabbable: {}' to it"
+    ),
+    "placed.zone": Need("zone", ("snap_zone",), "so nothing fits in it; add 'snap_zone: {}' to it"),
+    "pressed": Need(
+        "pressed entity", ("button",), "so it cannot be pressed; add 'button: {label: ...}' to it"
+    ),
+    "visited": Need(
+        "visited entity",
+        ("point_of_interest",),
+        "so it cannot be visited; add 'point_of_interest: {title: ...}' to it",
+    ),
+    "heard": Need(
+        "narrator",
+        ("narration",),
+        "so there is nothing to hear; add 'narration: {text: ...}' to it",
+    ),
+    "measured.instrument": Need(
+        "instrument", tuple(INSTRUMENTS), "so it has no reading; name an instrument instead"
+    ),
+    "step.narration": Need(
+        "narrator",
+        ("narration",),
+        "so there is nothing to play; add 'narration: {text: ...}' to it",
+    ),
+    "demonstration.move": Need(
+        "demonstrated entity", ("grabbable",), "so it cannot be moved; demonstrate a grabbable one"
+    ),
+    "demonstration.to": Need(
+        "demonstration zone", ("snap_zone",), "so nothing can be put there; move it to a snap zone"
+    ),
+    "demonstration.press": Need(
+        "demonstrated button", ("button",), "so it cannot be pressed; press one with a button"
+    ),
+}
 
 
 @dataclass
@@ -179,19 +235,17 @@ def _entity(ctx: _Ctx, loc: Loc, eid: str, role: str) -> Entity | None:
     return found
 
 
-def _entity_with(
-    ctx: _Ctx, loc: Loc, eid: str, role: str, components: Collection[str], why: str
-) -> Entity | None:
-    """The entity ``eid`` if it exists and has one of ``components`` (else report, None)."""
-    if _entity(ctx, loc, eid, role) is None:
+def _needs(ctx: _Ctx, loc: Loc, eid: str, where: str) -> Entity | None:
+    """The entity ``eid`` if it exists and has what :data:`NEEDS` asks at ``where``."""
+    need = NEEDS[where]
+    if _entity(ctx, loc, eid, need.role) is None:
         return None
     # with a duplicated id, any namesake will do: the duplicate-id error is the one to fix
     for entity in ctx.namesakes[eid]:
-        if any(c in entity.components() for c in components):
+        if any(c in entity.components() for c in need.components):
             return entity
-    ctx.report(
-        loc, "wrong-component", f"{role} '{eid}' has no {_either(components)} component, {why}"
-    )
+    message = f"{need.role} '{eid}' has no {_either(need.components)} component, {need.why}"
+    ctx.report(loc, "wrong-component", message)
     return None
 
 
@@ -361,64 +415,35 @@ def _check_gate(ctx: _Ctx, loc: Loc, entity: Entity) -> None:
 
 def _check_interaction(ctx: _Ctx, loc: Loc, entity: Entity) -> None:
     zone = entity.snap_zone
-    if zone is not None:
-        for j, eid in enumerate(zone.accepts):
-            _entity_with(
-                ctx,
-                (*loc, "snap_zone", "accepts", j),
-                eid,
-                "accepted entity",
-                ("grabbable",),
-                "so it can never be put here; add 'grabbable: {}' to it",
-            )
+    for j, eid in enumerate(zone.accepts if zone is not None else ()):
+        _needs(ctx, (*loc, "snap_zone", "accepts", j), eid, "snap_zone.accepts")
     if entity.scale_meter is not None and zone is None:
-        ctx.report(
-            (*loc, "balance"),
-            "wrong-component",
+        message = (
             f"the balance '{entity.id}' weighs what is in its snap zone but has no "
-            "'snap_zone'; add 'snap_zone: {}' to it",
-            key=True,
+            "'snap_zone'; add 'snap_zone: {}' to it"
         )
+        ctx.report((*loc, "balance"), "wrong-component", message, key=True)
 
 
 def _check_simulation(ctx: _Ctx, loc: Loc, entity: Entity) -> None:
     if entity.pendulum is not None:
         bob_loc: Loc = (*loc, "pendulum", "bob")
         if entity.pendulum.bob == entity.id:
-            ctx.report(
-                bob_loc,
-                "bad-value",
-                "the pendulum entity is the pivot; its 'bob' must be "
-                "another entity (the swinging weight)",
-            )
+            message = "the pendulum entity is the pivot; its 'bob' must be another entity"
+            ctx.report(bob_loc, "bad-value", message)
         else:
             _entity(ctx, bob_loc, entity.pendulum.bob, "pendulum bob")
     if entity.burette is not None:
         if entity.container is None:
-            ctx.report(
-                (*loc, "burette"),
-                "wrong-component",
-                f"the burette '{entity.id}' dispenses its own liquid but has no "
-                "'container'; add 'container: {capacity: 50 mL, liquid: ...}'",
-                key=True,
+            message = (
+                f"the burette '{entity.id}' dispenses its own liquid but has no 'container'; "
+                "add 'container: {capacity: 50 mL, liquid: ...}'"
             )
-        _entity_with(
-            ctx,
-            (*loc, "burette", "into"),
-            entity.burette.into,
-            "burette target",
-            ("container",),
-            "so there is nothing to pour into; point 'into' at a vessel",
-        )
+            ctx.report((*loc, "burette"), "wrong-component", message, key=True)
+        _needs(ctx, (*loc, "burette", "into"), entity.burette.into, "burette.into")
     if entity.ph_meter is not None and entity.ph_meter.probe_in is not None:
-        _entity_with(
-            ctx,
-            (*loc, "ph_meter", "probe_in"),
-            entity.ph_meter.probe_in,
-            "probe vessel",
-            ("container",),
-            "so there is no liquid to read; point 'probe_in' at a vessel",
-        )
+        probe_loc: Loc = (*loc, "ph_meter", "probe_in")
+        _needs(ctx, probe_loc, entity.ph_meter.probe_in, "ph_meter.probe_in")
     if entity.ruler is not None:
         _check_ruler(ctx, (*loc, "ruler", "measures"), entity.ruler.measures)
 
@@ -430,7 +455,7 @@ def _check_ruler(ctx: _Ctx, loc: Loc, measures: str) -> None:
             loc,
             "bad-unit",
             f"a ruler reads lengths, but '{measures}' is a "
-            f"{prop.dimension or 'plain number'}; measure a length such as 'pendulum.length'",
+            f"{prop.dimension or 'plain number'}; measure a length, e.g. '<pendulum>.length'",
         )
 
 
@@ -628,14 +653,7 @@ def _check_steps(ctx: _Ctx) -> None:
         if step.ask is not None:
             _question(ctx, (*loc, "ask"), step.ask)
         if step.narration is not None:
-            _entity_with(
-                ctx,
-                (*loc, "narration"),
-                step.narration,
-                "narrator",
-                ("narration",),
-                "so there is nothing to play; add 'narration: {text: ...}' to it",
-            )
+            _needs(ctx, (*loc, "narration"), step.narration, "step.narration")
         for cond, cloc in _walk(step.complete_when, (*loc, "complete_when")):
             _check_condition(ctx, cond, cloc)
         for j, hint in enumerate(step.hints):
@@ -644,68 +662,24 @@ def _check_steps(ctx: _Ctx) -> None:
 
 def _check_condition(ctx: _Ctx, cond: Condition, loc: Loc) -> None:
     """References of one condition (nested ones are walked by the caller)."""
+    for key in ("pressed", "visited", "heard"):
+        if (eid := getattr(cond, key)) is not None:
+            _needs(ctx, (*loc, key), eid, key)
     if cond.placed is not None:
-        _check_placed(ctx, (*loc, "placed"), cond.placed)
-    elif cond.pressed is not None:
-        _entity_with(
-            ctx,
-            (*loc, "pressed"),
-            cond.pressed,
-            "pressed entity",
-            ("button",),
-            "so it cannot be pressed; add 'button: {label: ...}' to it",
-        )
-    elif cond.visited is not None:
-        _entity_with(
-            ctx,
-            (*loc, "visited"),
-            cond.visited,
-            "visited entity",
-            ("point_of_interest",),
-            "so it cannot be visited; add 'point_of_interest: {title: ...}' to it",
-        )
+        _needs(ctx, (*loc, "placed", "entity"), cond.placed.entity, "placed.entity")
+        _needs(ctx, (*loc, "placed", "zone"), cond.placed.zone, "placed.zone")
     elif cond.answered is not None:
         _question(ctx, (*loc, "answered"), cond.answered)
-    elif cond.heard is not None:
-        _entity_with(
-            ctx,
-            (*loc, "heard"),
-            cond.heard,
-            "narrator",
-            ("narration",),
-            "so there is nothing to hear; add 'narration: {text: ...}' to it",
-        )
     elif cond.measured is not None:
         _check_measured(ctx, (*loc, "measured"), cond.measured)
     elif cond.state is not None:
         _property(ctx, (*loc, "state", "ref"), cond.state.ref, "the state check's 'ref'")
         if cond.state.min is None and cond.state.max is None:
-            ctx.report(
-                (*loc, "state"),
-                "bad-value",
-                "a state check with neither 'min' nor 'max' "
-                "is always true, so the step completes at once; give a range",
-                "warning",
+            message = (
+                "a state check with neither 'min' nor 'max' is always true, so the step "
+                "completes at once; give a range"
             )
-
-
-def _check_placed(ctx: _Ctx, loc: Loc, placed: Placed) -> None:
-    _entity_with(
-        ctx,
-        (*loc, "entity"),
-        placed.entity,
-        "placed entity",
-        ("grabbable",),
-        "so the learner cannot pick it up; add 'grabbable: {}' to it",
-    )
-    _entity_with(
-        ctx,
-        (*loc, "zone"),
-        placed.zone,
-        "zone",
-        ("snap_zone",),
-        "so nothing can be placed in it; add 'snap_zone: {}' to it",
-    )
+            ctx.report((*loc, "state"), "bad-value", message, "warning")
 
 
 def _reading(entity: Entity) -> Prop | None:
@@ -717,14 +691,7 @@ def _reading(entity: Entity) -> Prop | None:
 
 
 def _check_measured(ctx: _Ctx, loc: Loc, measured: Measured) -> None:
-    instrument = _entity_with(
-        ctx,
-        (*loc, "instrument"),
-        measured.instrument,
-        "instrument",
-        INSTRUMENTS,
-        "so it has no reading; measure with an entity that has one",
-    )
+    instrument = _needs(ctx, (*loc, "instrument"), measured.instrument, "measured.instrument")
     reads = _reading(instrument) if instrument else None
     if isinstance(measured.target, Ref):
         tloc: Loc = (*loc, "target", "ref")
@@ -747,48 +714,17 @@ def _check_hint(ctx: _Ctx, loc: Loc, hint: Hint) -> None:
     if demo is None:
         return
     dloc: Loc = (*loc, "demonstration")
-    if demo.move is not None:
-        _entity_with(
-            ctx,
-            (*dloc, "move"),
-            demo.move,
-            "demonstrated entity",
-            ("grabbable",),
-            "so it cannot be moved; demonstrate with a grabbable entity",
-        )
-    if demo.to is not None:
-        _entity_with(
-            ctx,
-            (*dloc, "to"),
-            demo.to,
-            "demonstration zone",
-            ("snap_zone",),
-            "so nothing can be put there; move the entity to a snap zone",
-        )
-    if demo.press is not None:
-        _entity_with(
-            ctx,
-            (*dloc, "press"),
-            demo.press,
-            "demonstrated button",
-            ("button",),
-            "so it cannot be pressed; demonstrate with an entity that has a button",
-        )
+    for key in ("move", "to", "press"):
+        if (eid := getattr(demo, key)) is not None:
+            _needs(ctx, (*dloc, key), eid, f"demonstration.{key}")
     if demo.look_at is not None:
         _entity(ctx, (*dloc, "look_at"), demo.look_at, "demonstration look_at")
     if (demo.move is None) != (demo.to is None):
-        ctx.report(
-            dloc,
-            "missing-key",
-            "a demonstration moves an entity to a zone: give both "
-            "'move' and 'to' (or use 'press' or 'look_at')",
-        )
+        message = "a demonstration moves an entity to a zone: give both 'move' and 'to'"
+        ctx.report(dloc, "missing-key", message)
     elif demo == type(demo)():
-        ctx.report(
-            dloc,
-            "missing-key",
-            "an empty demonstration shows nothing; give 'move' and 'to', 'press' or 'look_at'",
-        )
+        message = "an empty demonstration shows nothing; give 'move' and 'to', 'press' or 'look_at'"
+        ctx.report(dloc, "missing-key", message)
 
 
 # --- steps that can never complete ----------------------------------------------------------
@@ -875,14 +811,18 @@ def _never_answered(ctx: _Ctx, loc: Loc, qid: str, i: int) -> list[Why]:
     ]
 
 
-def _unheard(ctx: _Ctx, eid: str, i: int) -> str | None:
-    """Why the narration of ``eid`` cannot have played by the end of step ``i``, if so."""
+def _unheard(ctx: _Ctx, eid: str, i: int, *, here: str = "this step") -> str | None:
+    """Why the narration of ``eid`` cannot have played by the end of step ``i``, if so.
+
+    ``here`` is the step the fix names ('this step' for a step that waits to hear it).
+    """
     entity = ctx.entities.get(eid)
     if entity is None or entity.narration is None:
         return None
     if any(s.narration == eid for s in ctx.steps[: i + 1]):
         return None  # a step that names it plays it, whatever its trigger
-    trigger, fix = entity.narration.trigger, f"or add 'narration: {eid}' to this step"
+    trigger, fix = entity.narration.trigger, f"or add 'narration: {eid}' to {here}"
+    scope = "up to this one " if here == "this step" else ""
     if trigger == "visit" and entity.point_of_interest is None:
         return (
             f"'{eid}' narrates on 'visit' but has no point_of_interest to visit; add "
@@ -892,8 +832,9 @@ def _unheard(ctx: _Ctx, eid: str, i: int) -> str | None:
         return f"'{eid}' narrates on 'press' but has no button; add 'button: {{}}' to it {fix}"
     if trigger == "step":
         return (
-            f"'{eid}' narrates on 'step' but no step up to this one names it in 'narration'; "
-            f"add 'narration: {eid}' to this step or an earlier one"
+            f"'{eid}' narrates on 'step' but no step {scope}names it in 'narration'; "
+            f"add 'narration: {eid}' to {here}"
+            + (" or an earlier one" if i > 0 and here == "this step" else "")
         )
     return None
 
@@ -909,15 +850,20 @@ def _bounds(state: StateCheck) -> tuple[float, float]:
     return low, math.inf if state.max is None else state.max
 
 
+def _span(low: float, high: float, unit: str) -> str:
+    """An interval in words: 'at most 2 s', 'at least 0 s', 'between 0 and 14 pH'."""
+    if math.isinf(high):
+        return f"at least {low:g} {unit}"
+    if math.isinf(low):
+        return f"at most {high:g} {unit}"
+    return f"between {low:g} and {high:g} {unit}"
+
+
 def _never_state(ctx: _Ctx, loc: Loc, state: StateCheck) -> list[Why]:
     low, high = _bounds(state)
     if low > high:
-        return [
-            (
-                (*loc, "min"),
-                f"min {low:g} is above max {high:g}, so no value lies between; swap them",
-            )
-        ]
+        why = f"min {low:g} is above max {high:g}, so no value lies between; swap them"
+        return [((*loc, "min"), why)]
     prop = _lookup(ctx, state.ref)
     dimension = prop.dimension if prop is not None else None
     if dimension not in PHYSICAL_RANGE:
@@ -926,13 +872,11 @@ def _never_state(ctx: _Ctx, loc: Loc, state: StateCheck) -> list[Why]:
     if low <= ceiling and high >= floor:
         return []
     unit = BASE_UNIT[dimension]
-    return [
-        (
-            (*loc, "min" if low > ceiling else "max"),
-            f"'{state.ref}' is a {dimension}, always between {floor:g} and {ceiling:g} {unit}, "
-            f"never in [{low:g}, {high:g}]; min and max are in {unit}",
-        )
-    ]
+    why = (
+        f"'{state.ref}' is a {dimension}, always {_span(floor, ceiling, unit)}, never "
+        f"{_span(low, high, unit)}; fix the range (min and max are in {unit})"
+    )
+    return [((*loc, "min" if low > ceiling else "max"), why)]
 
 
 def _never_measured(ctx: _Ctx, loc: Loc, measured: Measured) -> list[Why]:
@@ -947,14 +891,12 @@ def _never_measured(ctx: _Ctx, loc: Loc, measured: Measured) -> list[Why]:
     slack = abs(target) * tolerance
     if target + slack >= floor and target - slack <= ceiling:
         return []
-    return [
-        (
-            (*loc, "target"),
-            f"'{measured.instrument}' reads a {reads.dimension}, always between {floor:g} and "
-            f"{ceiling:g} {BASE_UNIT[reads.dimension]}, so it never reads {target:g}; "
-            "fix the target",
-        )
-    ]
+    unit = BASE_UNIT[reads.dimension]
+    why = (
+        f"'{measured.instrument}' reads a {reads.dimension}, always "
+        f"{_span(floor, ceiling, unit)}, so it never reads {target:g} {unit}; fix the target"
+    )
+    return [((*loc, "target"), why)]
 
 
 def _all_leaves(conds: list[Condition], loc: Loc) -> Iterator[tuple[Condition, Loc]]:
@@ -1126,11 +1068,11 @@ def _check_unused(ctx: _Ctx) -> None:
 def _check_unplayed(ctx: _Ctx, entities: Iterable[Entity]) -> None:
     last = len(ctx.steps) - 1
     for i, entity in enumerate(entities):
-        if entity.narration is not None and (why := _unheard(ctx, entity.id, last)):
+        if entity.narration is not None and (why := _unheard(ctx, entity.id, last, here="a step")):
             ctx.report(
                 ("entities", i, "narration"),
                 "unused",
-                f"this narration never plays: {why.replace(' to this step', ' to a step')}",
+                f"this narration never plays: {why}",
                 "warning",
                 key=True,
             )

@@ -46,16 +46,23 @@ class SnapZone(Strict):
 
     accepts: list[Id] = Field(default_factory=list, description="entity ids it takes; empty: any")
     radius: Length = Field(0.15, description="how near a release must be to snap")
-    offset: tuple[float, float, float] = Field((0.0, 0.0, 0.0), description="where a held entity sits, metres from the zone")
+    offset: tuple[float, float, float] = Field(
+        (0.0, 0.0, 0.0), description="where a held entity sits, metres from the zone"
+    )
 
 
 class ButtonAction(Strict):
     """What pressing a button does to the simulation, declaratively."""
 
-    set: str | None = Field(None, description="'<entity>.<property>' to set, e.g. 'pendulum.length'")
-    value: float | str | None = Field(None, description="the value to set (with a unit where the property has one)")
+    set: str | None = Field(
+        None, description="'<entity>.<property>' to set, e.g. 'pendulum.length'"
+    )
+    value: float | str | None = Field(
+        None, description="the value to set (with a unit where the property has one)"
+    )
     call: str | None = Field(
-        None, description="'<entity>.<action>' to trigger, e.g. 'pendulum.release', 'stopwatch.toggle'"
+        None,
+        description="'<entity>.<action>' to trigger, e.g. 'pendulum.release', 'stopwatch.toggle'",
     )
 
 
@@ -79,7 +86,9 @@ class InfoPanel(Strict):
     title: str = ""
     body: str = ""
     width: Length = 1.2
-    timeline: list[TimelineEntry] = Field(default_factory=list, description="dated entries shown as a timeline")
+    timeline: list[TimelineEntry] = Field(
+        default_factory=list, description="dated entries shown as a timeline"
+    )
 
 
 class TimelineEntry(Strict):
@@ -93,9 +102,13 @@ class Narration(Strict):
     """Spoken text with captions, started when its trigger happens."""
 
     text: str
-    captions: list[str] = Field(default_factory=list, description="caption lines; default: the text split into sentences")
+    captions: list[str] = Field(
+        default_factory=list, description="caption lines; default: the text split into sentences"
+    )
     trigger: Literal["visit", "step", "press"] = "visit"
-    words_per_minute: float = Field(150.0, gt=0, description="pace, which sets how long captions stay")
+    words_per_minute: float = Field(
+        150.0, gt=0, description="pace, which sets how long captions stay"
+    )
 
 
 # --- simulation behaviours ------------------------------------------------------------------
@@ -112,7 +125,9 @@ class Pendulum(Strict):
     g: Acceleration = 9.81
     amplitude: Angle = Field(10.0, description="release angle from the vertical")
     damping: float = Field(0.0, ge=0, description="linear damping coefficient, 1/s")
-    plane_heading: Angle = Field(0.0, description="the vertical plane of the swing, degrees about Z")
+    plane_heading: Angle = Field(
+        0.0, description="the vertical plane of the swing, degrees about Z"
+    )
 
 
 class Liquid(Strict):
@@ -122,7 +137,9 @@ class Liquid(Strict):
     solutes: dict[str, Concentration] = Field(
         default_factory=dict, description="species -> concentration, e.g. {HCl: 0.1 mol/L}"
     )
-    indicator: str | None = Field(None, description="acid-base indicator: phenolphthalein, bromothymol_blue, methyl_orange")
+    indicator: str | None = Field(
+        None, description="acid-base indicator: phenolphthalein, bromothymol_blue, methyl_orange"
+    )
 
 
 class Container(Strict):
@@ -137,7 +154,9 @@ class Burette(Strict):
 
     into: Id
     flow: Flow = Field(0.5e-3 / 1.0, description="flow with the tap open (default 0.5 mL/s)")
-    drop: Volume = Field(0.05e-3, description="one drop, dispensed by a 'drop' action (default 0.05 mL)")
+    drop: Volume = Field(
+        0.05e-3, description="one drop, dispensed by a 'drop' action (default 0.05 mL)"
+    )
 
 
 class PhMeter(Strict):

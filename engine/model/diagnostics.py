@@ -21,7 +21,7 @@ CODES: dict[str, str] = {
     "missing-key": "a required key is absent",
     "bad-value": "a value of the wrong type or out of range",
     "bad-unit": "a quantity with an unknown unit or a unit of the wrong kind",
-    "duplicate-id": "two entities, steps, questions or knobs share an id",
+    "duplicate-id": "two entities, steps, questions, knobs, skills or choices share an id",
     "unknown-entity": "a reference to an entity that does not exist",
     "unknown-question": "a reference to a question that does not exist",
     "unknown-knob": "a reference to a difficulty knob that does not exist",
@@ -29,7 +29,8 @@ CODES: dict[str, str] = {
     "unknown-property": "a reference to a simulated property the entity does not have",
     "missing-asset": "a model or texture file that is not under assets/",
     "wrong-component": "a reference to an entity that lacks the component it needs",
-    "never-completes": "a step whose completion condition can never become true",
+    "never-completes": "a step whose completion condition can never (or hardly ever) become true",
+    "unused": "a question, skill, knob, knob level or narration that nothing uses (warning)",
     "schema-comment": "the first line is not the yaml-language-server schema comment",
 }
 

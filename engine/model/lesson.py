@@ -10,7 +10,7 @@ A lesson reads top-down like markup: ``metadata``, ``environment``, ``lights``, 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from pydantic import Field, field_validator, model_validator
 
@@ -33,7 +33,7 @@ from engine.model.components import (
 )
 from engine.model.units import Duration, Fraction, Length, Mass
 
-FORMAT_VERSION = 1
+FORMAT_VERSION: Literal[1] = 1
 Vec3 = tuple[float, float, float]
 Color = str
 
@@ -101,7 +101,8 @@ class Player(Strict):
     """Where the learner starts, and their eye height when standing."""
 
     position: Vec3 = (0.0, -3.0, 0.0)
-    heading: float = 0.0
+    heading: float = Field(0.0, description="degrees about Z; 0 looks along +Y")
+    pitch: float = Field(0.0, ge=-60, le=60, description="initial gaze, degrees; negative looks down")
     eye_height: Length = 1.6
 
 
@@ -208,7 +209,7 @@ class KnobRef(Strict):
     knob: Id
 
 
-Tolerance = Fraction | KnobRef
+Tolerance: TypeAlias = Fraction | KnobRef
 
 
 class Placed(Strict):
@@ -291,7 +292,9 @@ class Step(Strict):
     skills: list[Id] = Field(default_factory=list)
     expected_time: Duration = 60.0
     ask: Id | None = Field(None, description="a question shown with this step")
-    narration: Id | None = Field(None, description="an entity whose narration plays when the step starts")
+    narration: Id | None = Field(
+        None, description="an entity whose narration plays when the step starts"
+    )
     complete_when: Condition
     hints: list[Hint] = Field(..., min_length=3)
 
@@ -359,7 +362,9 @@ class Knob(Strict):
     @model_validator(mode="after")
     def _default_in_range(self) -> Knob:
         if not 0 <= self.default < len(self.levels):
-            raise ValueError(f"default level {self.default} is not one of 0..{len(self.levels) - 1}")
+            raise ValueError(
+                f"default level {self.default} is not one of 0..{len(self.levels) - 1}"
+            )
         return self
 
 

@@ -125,10 +125,20 @@ def parse_yaml(text: str, path: str) -> SourceMap:
         if exc.context and start is not None and mark is not None and start.line != mark.line:
             # the error surfaces lines after the cause (an unclosed '[' or quote): name both
             problem += f" (it started at line {start.line + 1}, column {start.column + 1})"
-        raise LessonError([Diagnostic(path, line, col, "yaml-syntax", problem or str(exc))]) from None
+        raise LessonError(
+            [Diagnostic(path, line, col, "yaml-syntax", problem or str(exc))]
+        ) from None
     if not isinstance(root, CommentedMap):
         raise LessonError(
-            [Diagnostic(path, 1, 1, "not-a-lesson", "a lesson file is a mapping with 'metadata', 'entities' and 'steps'")]
+            [
+                Diagnostic(
+                    path,
+                    1,
+                    1,
+                    "not-a-lesson",
+                    "a lesson file is a mapping with 'metadata', 'entities' and 'steps'",
+                )
+            ]
         )
     return SourceMap(root)
 
@@ -140,13 +150,13 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         if isinstance(part, int):
             continue
         fields = getattr(model, "model_fields", None)
-        if fields is None or part not in fields:
-            if fields is not None:
-                # an alias (e.g. 'balance') or a union tag: stop at what we know
-                continue
+        if fields is None:
             return None
-        annotation = fields[part].annotation
-        model = _first_model(annotation)
+        # a YAML key is a field name or an alias (the entity's 'balance' is 'scale_meter')
+        found = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
+        if found is None:
+            continue  # a union tag ('Ref', 'float'): the model is already the right one
+        model = _first_model(found.annotation)
         if model is None:
             return None
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
@@ -165,7 +175,7 @@ def _first_model(annotation: Any) -> type[BaseModel] | None:
 def pydantic_diagnostics(exc: ValidationError, source: SourceMap, path: str) -> list[Diagnostic]:
     """Turn pydantic's errors into located diagnostics, one per place in the file."""
     found: dict[tuple[int, int], Diagnostic] = {}
-    for err in exc.errors(include_url=False):
+    for err in _written_branches(exc.errors(include_url=False), source):
         loc: Loc = tuple(err["loc"])
         kind = err["type"]
         if kind == "missing":
@@ -173,12 +183,7 @@ def pydantic_diagnostics(exc: ValidationError, source: SourceMap, path: str) -> 
             code, message = "missing-key", f"'{loc[-1]}' is required here"
         elif kind == "extra_forbidden":
             line, col = source.position(loc, key=True)
-            model = _model_at(loc)
-            allowed = list(model.model_fields) if model else []
-            if model:
-                allowed += [f.alias for f in model.model_fields.values() if f.alias]
-            code = "unknown-key"
-            message = f"unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), allowed)}"
+            code, message = "unknown-key", _unknown_key_message(loc)
         else:
             line, col = source.position(loc)
             cause = (err.get("ctx") or {}).get("error")
@@ -190,6 +195,42 @@ def pydantic_diagnostics(exc: ValidationError, source: SourceMap, path: str) -> 
                 code, message = "bad-value", f"{where}: {msg}" if where else msg
         found.setdefault((line, col), Diagnostic(path, line, col, code, message))
     return list(found.values())
+
+
+def _unknown_key_message(loc: Loc) -> str:
+    """Name the unknown key and what to write instead (a close key, or the keys allowed)."""
+    model = _model_at(loc)
+    fields = model.model_fields if model else {}
+    # YAML spells a field by its alias where it has one ('balance', not 'scale_meter')
+    allowed = [f.alias or name for name, f in fields.items()]
+    key = str(loc[-1])
+    message = f"unknown key '{key}'"
+    if " " in key:
+        # 'text: a, b' inside {...}: the comma ends the value and 'b' becomes a key
+        return message + "; if it is the rest of a text after a comma, quote the whole text"
+    hint = did_you_mean(key, allowed + list(fields))
+    return message + (hint or (f"; use one of: {', '.join(allowed)}" if allowed else ""))
+
+
+def _written_branches(errors: list[Any], source: SourceMap) -> list[Any]:
+    """Drop the errors of union branches the author plainly did not mean.
+
+    A ``float | Ref`` value that fails reports both branches; an author who wrote a mapping
+    meant the model (``Ref``), one who wrote a scalar meant the number, and the other
+    branch's complaint ('Input should be a valid number' about a mapping) only misleads.
+    """
+    kept = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        tag = next((i for i, part in enumerate(loc) if _is_union_tag(part)), None)
+        if tag is None:
+            kept.append(err)
+            continue
+        wrote_mapping = isinstance(source.get(loc[:tag]), CommentedMap)
+        model_branch = str(loc[tag])[:1].isupper()
+        if wrote_mapping == model_branch:
+            kept.append(err)
+    return kept or errors
 
 
 def _is_union_tag(part: str | int) -> bool:
@@ -213,7 +254,9 @@ def load_lesson(path: str | Path, *, check: bool = True) -> LoadedLesson:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise LessonError([Diagnostic(shown, 1, 1, "not-a-lesson", f"cannot read the file: {exc.strerror}")]) from None
+        raise LessonError(
+            [Diagnostic(shown, 1, 1, "not-a-lesson", f"cannot read the file: {exc.strerror}")]
+        ) from None
     source = parse_yaml(text, shown)
     try:
         lesson = Lesson.model_validate(source.root)

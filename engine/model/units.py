@@ -96,7 +96,9 @@ def parse_quantity(value: Any, dimension: str) -> float:
     unit_dimension, factor = UNITS[unit]
     if unit_dimension != dimension:
         known = ", ".join(u for u, (d, _) in UNITS.items() if d == dimension)
-        raise UnitError(f"'{unit}' is a unit of {unit_dimension}, not {dimension}; use one of: {known}")
+        raise UnitError(
+            f"'{unit}' is a unit of {unit_dimension}, not {dimension}; use one of: {known}"
+        )
     return number * factor
 
 

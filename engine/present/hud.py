@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from direct.gui.OnscreenText import OnscreenText
 from panda3d.core import NodePath, TextNode
 
+from engine.scene.text import default_font
+
 Rgba = tuple[float, float, float, float]
 
 INK: Rgba = (0.08, 0.09, 0.11, 1.0)
@@ -44,7 +46,7 @@ class Box:
 
 def _box(parent: NodePath, *, pos: tuple[float, float], scale: float, align: int, wrap: float,
          fg: Rgba = INK, bg: Rgba = PAPER) -> Box:  # fmt: skip
-    text = OnscreenText(text="", parent=parent, pos=pos, scale=scale, fg=fg, align=align,
+    text = OnscreenText(text="", parent=parent, pos=pos, scale=scale, fg=fg, align=align, font=default_font(),
                         wordwrap=wrap, mayChange=True)  # fmt: skip
     node: TextNode = text.textNode
     node.setCardColor(*bg)
@@ -67,7 +69,9 @@ class Hud:
         s = 0.05 * self.text_scale
         left = self.root.attachNewNode("left")
         left.setPos(-1.7, 0, 0)
-        self.instruction = _box(self.root, pos=(-1.25, 0.88), scale=s, align=TextNode.ALeft, wrap=24)
+        self.instruction = _box(
+            self.root, pos=(-1.25, 0.88), scale=s, align=TextNode.ALeft, wrap=24
+        )
         self.hint = _box(self.root, pos=(0.55, 0.88), scale=s * 0.9, align=TextNode.ALeft, wrap=22,
                          bg=HINT_PAPER)  # fmt: skip
         self.caption = _box(self.root, pos=(0.0, -0.85), scale=s, align=TextNode.ACenter, wrap=34,
@@ -77,7 +81,9 @@ class Hud:
                              fg=(1, 1, 1, 1), bg=CORRECT)  # fmt: skip
         self.status = _box(self.root, pos=(-1.25, -0.95), scale=s * 0.7, align=TextNode.ALeft, wrap=40,
                            bg=(1, 1, 1, 0.6))  # fmt: skip
-        self.centre = _box(self.root, pos=(0.0, 0.1), scale=s * 1.4, align=TextNode.ACenter, wrap=22)
+        self.centre = _box(
+            self.root, pos=(0.0, 0.1), scale=s * 1.4, align=TextNode.ACenter, wrap=22
+        )
         self.crosshair = OnscreenText(text="+", parent=self.root, pos=(0, -0.02), scale=0.08,
                                       fg=(1, 1, 1, 0.9), shadow=(0, 0, 0, 1))  # fmt: skip
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from panda3d.core import AudioSound, NodePath
 
 from engine.core import events as ev
+from engine.core.behaviours import PendulumBehaviour
 from engine.core.runtime import Runtime
 from engine.paths import ASSETS_DIR
 from engine.present.hud import Hud
@@ -73,7 +74,9 @@ class PresenterState:
 class Presenter:
     """Draws one runtime onto one scene."""
 
-    def __init__(self, app: SceneApp, scene: BuiltScene, runtime: Runtime, *, text_scale: float = 1.0) -> None:
+    def __init__(
+        self, app: SceneApp, scene: BuiltScene, runtime: Runtime, *, text_scale: float = 1.0
+    ) -> None:
         """Attach to the runtime's events and build the overlay."""
         self.app = app
         self.scene = scene
@@ -83,6 +86,8 @@ class Presenter:
         self.demo: Demo | None = None
         self.sounds = self._load_sounds()
         self.pulse = 0.0
+        self.pendulums = [b for bs in runtime.behaviours.values() for b in bs if isinstance(b, PendulumBehaviour)]
+        self.strings_shown: dict[str, bool] = {}
         runtime.subscribe(self.on_event)
         self.sync(force=True)
 
@@ -111,7 +116,9 @@ class Presenter:
     def _on_step_started(self, e: ev.StepStarted) -> None:
         step = self.rt.lesson.steps[e.index]
         title = step.title or f"Step {e.index + 1}"
-        self.hud.instruction.show(f"{title} ({e.index + 1}/{len(self.rt.lesson.steps)})\n{e.instruction}")
+        self.hud.instruction.show(
+            f"{title} ({e.index + 1}/{len(self.rt.lesson.steps)})\n{e.instruction}"
+        )
         self.hud.hint.show("")
         self._clear_highlights()
         self._show_question(step.ask)
@@ -146,7 +153,9 @@ class Presenter:
         if e.rung == "demonstrate" and step is not None:
             hint = step.hints[min(e.level, len(step.hints)) - 1]
             if hint.demonstration is not None:
-                self._start_demo(hint.demonstration.move, hint.demonstration.to or hint.demonstration.press)
+                self._start_demo(
+                    hint.demonstration.move, hint.demonstration.to or hint.demonstration.press
+                )
 
     def _start_demo(self, moving: str | None, goal: str | None) -> None:
         if self.demo is not None:
@@ -235,11 +244,13 @@ class Presenter:
             container = rt.container(entity)
             self.scene.set_liquid(entity, container.fill, container.rgba())
         rt.dirty_liquids.clear()
-        for behaviours in rt.behaviours.values():
-            for b in behaviours:
-                sim = getattr(b, "sim", None)
-                if sim is not None and getattr(b, "attached", False):
-                    self.scene.set_pendulum(b.entity, sim.bob_offset(b.spec.plane_heading))  # type: ignore[attr-defined]
+        for pendulum in self.pendulums:
+            attached = pendulum.attached
+            if attached:
+                self.scene.set_pendulum(pendulum.entity, pendulum.sim.bob_offset(pendulum.spec.plane_heading))
+            if attached != self.strings_shown.get(pendulum.entity):
+                self.scene.show_string(pendulum.entity, attached)
+                self.strings_shown[pendulum.entity] = attached
 
     def update(self, dt: float) -> None:
         """Per-frame presentation: state sync, held entity, pulses, demos, captions, timers."""

@@ -20,7 +20,9 @@ Vec3 = tuple[float, float, float]
 class HeadlessPilot:
     """A :class:`~engine.core.script.Pilot` with a real camera and real picking."""
 
-    def __init__(self, app: SceneApp, scene: BuiltScene, presenter: Presenter, *, render_hz: float = 10.0) -> None:
+    def __init__(
+        self, app: SceneApp, scene: BuiltScene, presenter: Presenter, *, render_hz: float = 10.0
+    ) -> None:
         """Drive ``app``'s camera; render at most ``render_hz`` frames per lesson second."""
         self.app = app
         self.scene = scene
@@ -39,9 +41,9 @@ class HeadlessPilot:
         return self.scene.pick(self.app.cam, ignore=held)
 
     def set_position(self, position: Vec3, heading: float) -> None:
-        """Put the eyes at ``position`` facing ``heading`` (level gaze)."""
+        """Put the eyes at ``position`` facing ``heading``, keeping the gaze's pitch."""
         self.app.camera.setPos(*position)
-        self.app.camera.setHpr(heading, 0, 0)
+        self.app.camera.setHpr(heading, self.app.camera.getP(), 0)
 
     def frame(self, dt: float) -> None:
         """Update the presentation; render when a frame is due."""

@@ -32,6 +32,9 @@ from panda3d.core import (
 #: the lens every app starts with; rigs (desktop, XR) are free to replace it
 FIELD_OF_VIEW = 75.0
 NEAR, FAR = 0.05, 500.0
+#: non-ambient lights simplepbr shades; its fragment shader loops over all of them, which
+#: software GL pays for in every pixel (8 lights cost a third more frame time than 4 here)
+MAX_LIGHTS = 4
 
 
 @dataclass
@@ -54,7 +57,7 @@ class SceneApp:
     win: GraphicsOutput
     aspect2d: NodePath
     headless: bool
-    pipeline: Any = None
+    pipeline: Any = field(default=None, repr=False)
     _prc: ConfigPage | None = field(default=None, repr=False)
 
     @property
@@ -84,6 +87,7 @@ def _prc_lines(headless: bool, size: tuple[int, int], title: str) -> list[str]:
     lines = [
         f"win-size {size[0]} {size[1]}",
         f"window-title {title}",
+        "print-pipe-types false",
         # simplepbr's tone map already encodes for the display
         "framebuffer-srgb false",
     ]
@@ -138,6 +142,7 @@ def create_app(
             taskmgr=base.task_mgr,
             use_330=True,
             msaa_samples=4 if msaa else 0,
+            max_lights=MAX_LIGHTS,
             # shadow maps cost more than a school PC's GPU can spare; lessons do without
             enable_shadows=False,
         )
@@ -187,8 +192,15 @@ def save_png(app: SceneApp, path: str | Path) -> Path:
 def destroy_app(app: SceneApp) -> None:
     """Close the window and free the GL resources, so that another app can be created."""
     if app.pipeline is not None:
-        # simplepbr's offscreen buffers belong to the window about to close
+        # the task manager outlives ShowBase (it is process-wide): drop simplepbr's task, or it
+        # would run against the next app's frames with this one's released buffers
+        for task in app.base.task_mgr.getTasksNamed("simplepbr update"):
+            if getattr(task.get_function(), "__self__", None) is app.pipeline:
+                app.base.task_mgr.remove(task)
+        # simplepbr's offscreen buffers belong to the window about to close, and its filter
+        # manager listens for window events on the process-wide messenger
         app.pipeline._filtermgr.cleanup()
+        app.pipeline._filtermgr.ignoreAll()
         app.pipeline = None
     app.render.remove_node()
     app.base.destroy()

@@ -78,7 +78,8 @@ def parse_color(text: str) -> RGBA:
             r, g, b, a = (int(digits[i : i + 2], 16) / 255.0 for i in range(0, 8, 2))
             return (r, g, b, a)
     raise ColorError(
-        f"'{text}' is not a colour; write '#rrggbb', '#rgb' or a CSS colour name such as 'steelblue'"
+        f"'{text}' is not a colour; write '#rrggbb', '#rgb' or a CSS colour name"
+        " such as 'steelblue'"
     )
 
 

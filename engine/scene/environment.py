@@ -9,7 +9,8 @@ Presets (each part can be overridden by the lesson's ``environment``):
 
 Light intensity: 1 means a surface facing the light shows its own colour (simplepbr's Lambert
 term divides by pi, so directional and point lights are scaled by pi here). Point lights fall
-off gently, as ``1 / (1 + 0.02 d^2)``. simplepbr shades at most 8 non-ambient lights.
+off gently, as ``1 / (1 + 0.02 d^2)``. At most :data:`~engine.scene.app.MAX_LIGHTS` non-ambient
+lights are shaded (any number of ambient ones).
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ from panda3d.core import (
 )
 
 from engine.model.lesson import Environment, Floor, Light, Room
-from engine.scene.colors import linear_color
+from engine.scene.app import MAX_LIGHTS
+from engine.scene.colors import linear_color, parse_color
 from engine.scene.materials import AssetResolver, load_texture, set_flat_material
 from engine.scene.primitives import box, geom_node, plane
+from engine.scene.shaders import untonemap
 
-#: how many non-ambient lights simplepbr's shader takes (its ``max_lights``)
-MAX_LIGHTS = 8
 WALL_THICKNESS = 0.1
 #: metres of floor one repeat of a floor texture covers
 FLOOR_TILE = 2.0
@@ -57,7 +58,9 @@ PRESETS: dict[str, Preset] = {
         lights=(
             Light(type="ambient", color="#ffffff", intensity=0.45),
             Light(type="directional", color="#fff8ee", intensity=0.8, direction=(0.2, 0.4, -1.0)),
-            Light(type="directional", color="#e8f0ff", intensity=0.25, direction=(-0.5, -0.3, -0.6)),
+            Light(
+                type="directional", color="#e8f0ff", intensity=0.25, direction=(-0.5, -0.3, -0.6)
+            ),
         ),
     ),
     "site": Preset(
@@ -84,13 +87,18 @@ PRESETS: dict[str, Preset] = {
 
 
 def sky_color(env: Environment) -> tuple[float, float, float, float]:
-    """The linear clear colour of the window for this environment."""
-    text = env.sky or PRESETS[env.preset].sky
-    r, g, b, _ = linear_color(text)
-    return (r, g, b, 1.0)
+    """The window's clear colour for this environment, in the scene buffer's terms.
+
+    The clear colour goes through simplepbr's tone map like the scene, so it is un-tone-mapped
+    here for the sky to show exactly the colour the lesson (or preset) writes.
+    """
+    r, g, b, _ = parse_color(env.sky or PRESETS[env.preset].sky)
+    return (*untonemap((r, g, b)), 1.0)
 
 
-def build_environment(env: Environment, parent: NodePath, resolve: AssetResolver) -> tuple[NodePath, list[str]]:
+def build_environment(
+    env: Environment, parent: NodePath, resolve: AssetResolver
+) -> tuple[NodePath, list[str]]:
     """Build the floor and the room's walls under ``parent``.
 
     Args:
@@ -143,7 +151,9 @@ def _walls(room: Room, parent: NodePath) -> None:
     set_flat_material(walls, linear_color(room.wall_color), roughness=0.9)
 
 
-def build_lights(lights: list[Light], preset: str, parent: NodePath, target: NodePath) -> tuple[list[NodePath], list[str]]:
+def build_lights(
+    lights: list[Light], preset: str, parent: NodePath, target: NodePath
+) -> tuple[list[NodePath], list[str]]:
     """Create the lesson's lights (or the preset's rig when it has none) and light ``target``.
 
     Returns:
@@ -157,7 +167,10 @@ def build_lights(lights: list[Light], preset: str, parent: NodePath, target: Nod
         if spec.type != "ambient":
             shaded += 1
             if shaded > MAX_LIGHTS:
-                problems.append(f"light {i} ignored: the renderer shades at most {MAX_LIGHTS} non-ambient lights")
+                problems.append(
+                    f"light {i} ignored: the renderer shades at most {MAX_LIGHTS}"
+                    " non-ambient lights"
+                )
                 continue
         np_ = _light(spec, f"light-{i}-{spec.type}", parent)
         target.set_light(np_)

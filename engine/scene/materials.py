@@ -108,7 +108,9 @@ def apply_material(
     if spec.texture:
         path = resolve(spec.texture)
         if path is None:
-            problems.append(f"texture '{spec.texture}' not found in the lesson's or project's assets")
+            problems.append(
+                f"texture '{spec.texture}' not found in the lesson's or project's assets"
+            )
         else:
             try:
                 node.set_texture(load_texture(path), priority)

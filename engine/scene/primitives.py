@@ -104,8 +104,8 @@ def _box(w: float, d: float, h: float) -> Geom:
                 p[axis], p[u_axis], p[v_axis] = sign, su, sv
                 n = np.zeros(3)
                 n[axis] = sign
-                positions.append(p * half)
-                normals.append(n)
+                positions.append((p * half).tolist())
+                normals.append(n.tolist())
                 uvs.append(((su + 1) / 2, (sv + 1) / 2))
             triangles += [(base, base + 1, base + 2), (base, base + 2, base + 3)]
     return _mesh("box", positions, normals, uvs, triangles)
@@ -220,7 +220,10 @@ def plane(w: float, d: float) -> Geom:
 
 @lru_cache(maxsize=256)
 def _plane(w: float, d: float) -> Geom:
-    positions, normals, uvs, triangles = [], [], [], []
+    positions: list[_Vec] = []
+    normals: list[_Vec] = []
+    uvs: list[tuple[float, float]] = []
+    triangles: list[tuple[int, int, int]] = []
     for nz in (1.0, -1.0):
         base = len(positions)
         for u, v in ((0, 0), (1, 0), (1, 1), (0, 1)):

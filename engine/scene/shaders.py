@@ -4,12 +4,17 @@ Text, panels, markers and highlight shells must read the same whatever the light
 skip the PBR shader. Panda3D 1.10's auto shader would emit Cg, which Mesa and NVIDIA's EGL
 driver refuse, so this is hand-written GLSL 3.30 (the version simplepbr runs with here).
 
-Colours given to unlit nodes are linear, like everything else in the scene buffer; simplepbr's
-tone-mapping pass then encodes them for the display.
+Colours given to unlit nodes are *display* colours (sRGB, as the lesson writes them): the
+shader undoes simplepbr's filmic tone map (:func:`untonemap`), so that after the tone-mapping
+pass a white card shows white and a '#1b1b1b' ink shows '#1b1b1b'. Translucent texels are
+only linearised (exact matching would make bright translucent markers swamp the scene behind
+them when blended). This assumes simplepbr's
+default exposure (0) and no SDR LUT, which :func:`engine.scene.app.create_app` sets up.
 """
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 from panda3d.core import NodePath, Shader, TransparencyAttrib
@@ -35,19 +40,52 @@ uniform vec4 p3d_TexAlphaOnly;
 in vec4 v_color;
 in vec2 v_uv;
 out vec4 o_color;
+
+// the inverse of simplepbr's tone map y = x(6.2x + 0.5) / (x(6.2x + 1.7) + 0.06), x = c - 0.004
+vec3 untonemap(vec3 y) {
+    y = clamp(y, 0.0, 0.985);
+    vec3 a = 6.2 * (y - 1.0);
+    vec3 b = 1.7 * y - 0.5;
+    vec3 c = 0.06 * y;
+    return (-b - sqrt(b * b - 4.0 * a * c)) / (2.0 * a) + 0.004;
+}
+
 void main() {
     // p3d_TexAlphaOnly turns alpha-only glyph textures into white-with-alpha
-    vec4 color = v_color * p3d_ColorScale * (texture(p3d_Texture0, v_uv) + p3d_TexAlphaOnly);
+    vec4 texel = texture(p3d_Texture0, v_uv) + p3d_TexAlphaOnly;
+    // glyphs shrunk by distance fade to grey; thickening their coverage keeps text dark
+    if (p3d_TexAlphaOnly.r > 0.0) {
+        texel.a = min(texel.a * 1.6, 1.0);
+    }
+    vec4 color = v_color * p3d_ColorScale * texel;
     // dropping near-clear texels keeps glyph edges from hiding what is behind them
     if (color.a < 0.02) {
         discard;
     }
-    o_color = color;
+    // blending happens in the scene's linear light, where un-tone-mapped brights would swamp
+    // what is behind; so only opaque texels are matched exactly to the display
+    vec3 linear = pow(color.rgb, vec3(2.2));
+    o_color = vec4(color.a >= 0.99 ? untonemap(color.rgb) : linear, color.a);
 }
 """
 
 #: priority that lets unlit state win over anything loaded models carry
 UNLIT_PRIORITY = 50
+
+
+def untonemap(rgb: tuple[float, float, float]) -> tuple[float, float, float]:
+    """The scene-buffer colour that simplepbr's tone map turns into display colour ``rgb``.
+
+    Used for the window's clear colour, so a lesson's sky shows as written.
+    """
+
+    def channel(y: float) -> float:
+        y = min(max(y, 0.0), 0.985)
+        a, b, c = 6.2 * (y - 1.0), 1.7 * y - 0.5, 0.06 * y
+        return (-b - math.sqrt(b * b - 4 * a * c)) / (2 * a) + 0.004
+
+    r, g, b = rgb
+    return (channel(r), channel(g), channel(b))
 
 
 @cache
@@ -58,8 +96,12 @@ def unlit_shader() -> Shader:
     return shader
 
 
-def make_unlit(node: NodePath, *, translucent: bool = False, priority: int = UNLIT_PRIORITY) -> None:
-    """Render ``node`` and its subtree with flat colour, ignoring lights and materials.
+def make_unlit(
+    node: NodePath, *, translucent: bool = False, priority: int = UNLIT_PRIORITY
+) -> None:
+    """Render ``node`` and its subtree with flat display colour, ignoring lights and materials.
+
+    Give the subtree its colour with ``set_color`` in sRGB (not linear) channels.
 
     Args:
         node: the subtree.

@@ -21,10 +21,13 @@ Panels and non-billboard labels face -Y in their own frame, towards a viewer sta
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 
 from panda3d.core import (
     CardMaker,
+    DynamicTextFont,
+    Filename,
     LColor,
     NodePath,
     SamplerState,
@@ -35,11 +38,12 @@ from panda3d.core import (
 )
 
 from engine.model.components import TimelineEntry
-from engine.scene.colors import linear_color
+from engine.paths import ASSETS_DIR
+from engine.scene.colors import parse_color
 from engine.scene.shaders import make_unlit
 
 #: capital-letter height of the font at scale 1, measured from rendered pixels
-CAP_HEIGHT = 0.62
+CAP_HEIGHT = 0.715
 TITLE_HEIGHT = 0.07
 BODY_HEIGHT = 0.045
 TIMELINE_HEIGHT = 0.036
@@ -52,13 +56,18 @@ TITLE_COLOR = "#10304f"
 TIMELINE_COLOR = "#6b4e2e"
 
 
+#: the bundled font: DejaVu Sans covers Latin, Greek, Cyrillic and the symbols lessons use
+#: (², √, π, °), which Panda3D's built-in font lacks
+FONT_PATH = ASSETS_DIR / "fonts" / "DejaVuSans.ttf"
+
+
 @cache
 def default_font() -> TextFont:
-    """Panda3D's built-in font, copied and set up for reading at a distance.
-
-    A copy, so that the 2D GUI's shared default font is left as it was.
-    """
-    font = TextProperties.get_default_font().make_copy()
+    """The lesson font, set up for reading at a distance (loaded once per process)."""
+    font = DynamicTextFont(Filename.from_os_specific(str(FONT_PATH)))
+    if not font.is_valid():
+        # an installation without the asset still shows text, with fewer glyphs
+        font = TextProperties.get_default_font().make_copy()
     font.set_pixels_per_unit(64)
     font.set_minfilter(SamplerState.FT_linear_mipmap_linear)
     font.set_magfilter(SamplerState.FT_linear)
@@ -70,7 +79,7 @@ def _text_node(name: str, text: str, color: str, align: int = TextNode.A_left) -
     node = TextNode(name)
     node.set_font(default_font())
     node.set_text(text)
-    node.set_text_color(LColor(*linear_color(color)))
+    node.set_text_color(LColor(*parse_color(color)))
     node.set_align(align)
     return node
 
@@ -98,11 +107,11 @@ def make_label(
     """
     node = _text_node(name, text, color, TextNode.A_center)
     if card:
-        node.set_card_color(LColor(*linear_color(CARD_COLOR)))
+        node.set_card_color(LColor(*parse_color(CARD_COLOR)))
         node.set_card_as_margin(0.35, 0.35, 0.2, 0.2)
         # drawing the text as a decal keeps it on top of its own card without z-fighting
         node.set_card_decal(True)
-    label = parent.attach_new_node(node)
+    label = _attach_text(parent, node)
     label.set_scale(size / CAP_HEIGHT)
     if billboard:
         label.set_billboard_point_eye()
@@ -119,9 +128,19 @@ def set_label_text(label: NodePath, text: str) -> None:
 
 def _finish(node: NodePath) -> None:
     make_unlit(node)
-    node.set_transparency(TransparencyAttrib.M_alpha)
     # text is no solid: rays cast for picking go through
     node.set_collide_mask(0)
+
+
+def _attach_text(parent: NodePath, node: TextNode) -> NodePath:
+    """Attach a text node, blended by its glyphs' alpha.
+
+    Only text is blended: cards and strokes stay opaque and write depth, so whatever is nearer
+    (a timeline label's card) hides what passes behind it (a leader), in any draw order.
+    """
+    text = parent.attach_new_node(node)
+    text.set_transparency(TransparencyAttrib.M_alpha)
+    return text
 
 
 def format_year(year: int, *, with_era: bool = False) -> str:
@@ -165,7 +184,7 @@ def make_panel(
         scale = height / CAP_HEIGHT
         node = _text_node("title" if height == TITLE_HEIGHT else "body", text, color)
         node.set_wordwrap(inner / scale)
-        block = content.attach_new_node(node)
+        block = _attach_text(content, node)
         block.set_scale(scale)
         # the first baseline sits one cap height (plus a little) below the top
         z -= height * 1.25
@@ -180,51 +199,101 @@ def make_panel(
     card = panel.attach_new_node(maker.generate())
     # just behind the text (+Y is away from the reader)
     card.set_y(0.004)
-    card.set_color(LColor(*linear_color(CARD_COLOR)))
+    card.set_color(LColor(*parse_color(CARD_COLOR)))
     card.set_two_sided(True)
     _finish(panel)
     return panel
 
 
-def _bar(parent: NodePath, left: float, right: float, bottom: float, top: float, color: str) -> None:
+def _bar(parent: NodePath, left: float, right: float, bottom: float, top: float) -> None:
+    """A timeline stroke, between the panel's card and the labels (which hide what they cross)."""
     maker = CardMaker("bar")
     maker.set_frame(left, right, bottom, top)
     bar = parent.attach_new_node(maker.generate())
-    bar.set_color(LColor(*linear_color(color)))
-    bar.set_y(-0.001)
+    bar.set_color(LColor(*parse_color(TIMELINE_COLOR)))
+    bar.set_y(0.002)
 
 
-def _timeline(parent: NodePath, entries: Sequence[TimelineEntry], width: float, top: float) -> float:
+@dataclass
+class _Tick:
+    """One timeline label being laid out."""
+
+    x: float  # where its date falls on the line
+    label: NodePath
+    left: float
+    right: float
+    height: float  # from its lowest descender to the top of its first line
+    extra: float  # the height of its lines after the first
+    lane: int = 0
+
+
+def _lanes(ticks: list[_Tick], space: float) -> int:
+    """Give each label the first lane where it overlaps no neighbour; return how many lanes.
+
+    Even lanes stack upwards above the line, odd lanes downwards below it, so labels alternate
+    sides before they stack.
+    """
+    taken: list[list[tuple[float, float]]] = []
+    for tick in ticks:
+        for lane, spans in enumerate(taken):
+            if all(tick.left > r + space or tick.right < left - space for left, r in spans):
+                tick.lane = lane
+                spans.append((tick.left, tick.right))
+                break
+        else:
+            tick.lane = len(taken)
+            taken.append([(tick.left, tick.right)])
+    return len(taken)
+
+
+def _timeline(
+    parent: NodePath, entries: Sequence[TimelineEntry], width: float, top: float
+) -> float:
     """Draw the timeline below ``top``; return the lowest z it uses."""
     line = parent.attach_new_node("timeline")
     scale = TIMELINE_HEIGHT / CAP_HEIGHT
-    gap, descent = 0.045, TIMELINE_HEIGHT * 0.35
+    gap, descent = 0.03, TIMELINE_HEIGHT * 0.35
     left, right = -width / 2 + PADDING, width / 2 - PADDING
     first, last = entries[0].year, entries[-1].year
     era = first < 0 < last
-    # labels alternate above and below the line, so each may use nearly two slots
-    slot = (right - left) / max(len(entries) - 1, 1) * 1.8
-    ticks: list[tuple[float, NodePath, float]] = []
+    ticks: list[_Tick] = []
     for i, entry in enumerate(entries):
         x = left + (entry.year - first) / (last - first) * (right - left) if last != first else 0.0
-        text = f"{format_year(entry.year, with_era=era)}\n{entry.label}"
-        node = _text_node(f"tick-{i}", text, INK_COLOR, TextNode.A_center)
-        node.set_wordwrap(max(min(slot, 0.5), 0.2) / scale)
-        tick = line.attach_new_node(node)
-        tick.set_scale(scale)
-        # keep labels inside the card at both ends
+        node = _text_node(f"tick-{i}", f"{format_year(entry.year, with_era=era)}\n{entry.label}",
+                          INK_COLOR, TextNode.A_center)  # fmt: skip
+        node.set_wordwrap(min(0.4, (right - left) / 2) / scale)
+        label = _attach_text(line, node)
+        label.set_scale(scale)
+        # an opaque card of the panel's colour, between the label and the strokes behind it,
+        # hides the leaders that pass behind the label
+        l_, r_, b_, t_ = node.get_frame_actual()
+        maker = CardMaker("label-card")
+        maker.set_frame(l_ - 0.15, r_ + 0.15, b_ - 0.05, t_ + 0.05)
+        card = label.attach_new_node(maker.generate())
+        card.set_color(LColor(*parse_color(CARD_COLOR)))
+        card.set_y(0.001 / scale)
+        card.set_transparency(TransparencyAttrib.M_none, 1)
         half = node.get_width() * scale / 2
-        tick.set_x(min(max(x, left + half), right - half))
+        # keep labels inside the card at both ends
+        centre = min(max(x, left + half), right - half)
+        label.set_x(centre)
         extra = (node.get_num_rows() - 1) * node.get_line_height() * scale
-        ticks.append((x, tick, extra))
-    need_up = max(e for _, _, e in ticks[0::2]) + gap + descent + TIMELINE_HEIGHT
-    need_down = max((e for _, _, e in ticks[1::2]), default=-1.0) + gap + descent + TIMELINE_HEIGHT
-    axis_z = top - PADDING / 2 - need_up
-    _bar(line, left, right, axis_z - 0.004, axis_z + 0.004, TIMELINE_COLOR)
-    for i, (x, tick, extra) in enumerate(ticks):
-        _bar(line, x - 0.004, x + 0.004, axis_z - 0.03, axis_z + 0.03, TIMELINE_COLOR)
-        if i % 2 == 0:
-            tick.set_z(axis_z + gap + descent + extra)
+        ticks.append(_Tick(x, label, centre - half, centre + half,
+                           TIMELINE_HEIGHT + descent + extra, extra))  # fmt: skip
+    lanes = _lanes(ticks, space=0.03)
+    rows = [max((t.height for t in ticks if t.lane == k), default=0.0) + gap for k in range(lanes)]
+    # where each lane starts, measured outward from the line
+    start = [gap + sum(rows[j] for j in range(k % 2, k, 2)) for k in range(lanes)]
+    up = max((start[k] + rows[k] for k in range(0, lanes, 2)), default=gap)
+    down = max((start[k] + rows[k] for k in range(1, lanes, 2)), default=gap)
+    axis = top - PADDING / 2 - up
+    _bar(line, left, right, axis - 0.004, axis + 0.004)
+    for tick in ticks:
+        edge = start[tick.lane]
+        if tick.lane % 2 == 0:
+            tick.label.set_z(axis + edge + descent + tick.extra)
+            _bar(line, tick.x - 0.003, tick.x + 0.003, axis - 0.02, axis + edge)
         else:
-            tick.set_z(axis_z - gap - TIMELINE_HEIGHT)
-    return axis_z - max(need_down, 0.03)
+            tick.label.set_z(axis - edge - TIMELINE_HEIGHT)
+            _bar(line, tick.x - 0.003, tick.x + 0.003, axis - edge, axis + 0.02)
+    return axis - down

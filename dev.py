@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""One-command setup for a fresh machine with only python3.
+
+    python3 dev.py lesson run pendulum-lab     # set up, then open the lesson in a window
+    python3 dev.py test                        # set up (with test tools), then lint + tests
+
+It creates ``.venv`` (bootstrapping pip from PyPI when Debian's python3-venv is missing),
+installs the project editable, and on Debian installs the few system libraries Panda3D needs
+for offscreen rendering when they are absent and we are root. Standard library only.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".peripatos-installed"
+#: Debian packages for EGL offscreen rendering and the desktop window (Panda3D's wheel has the rest)
+DEBIAN_PACKAGES = ["libegl1", "libgl1", "libgl1-mesa-dri", "libgles2"]
+
+
+def say(message: str) -> None:
+    """Progress on stderr, so stdout stays the command's own."""
+    print(f"[dev] {message}", file=sys.stderr, flush=True)
+
+
+def run(*cmd: str | Path, **kw: object) -> None:
+    """Run a command, failing loudly."""
+    subprocess.run([str(c) for c in cmd], check=True, **kw)  # type: ignore[call-overload]
+
+
+def ensure_system_libraries() -> None:
+    """On Debian as root, apt-get the GL/EGL libraries if they are missing."""
+    if all(ctypes.util.find_library(lib) for lib in ("EGL", "GL")) or not shutil.which("apt-get"):
+        return
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        say(
+            f"missing EGL/GL libraries: ask an administrator for: apt-get install {' '.join(DEBIAN_PACKAGES)}"
+        )
+        return
+    say(f"installing {' '.join(DEBIAN_PACKAGES)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run("apt-get", "update", "-qq", env=env)
+    run("apt-get", "install", "-y", "-qq", *DEBIAN_PACKAGES, env=env)
+
+
+def _bootstrap_pip() -> None:
+    """Install pip into a venv made --without-pip, from the pip wheel on PyPI."""
+    with urllib.request.urlopen("https://pypi.org/pypi/pip/json", timeout=60) as response:
+        release = json.load(response)
+    wheel = next(u for u in release["urls"] if u["filename"].endswith(".whl"))
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / wheel["filename"]
+        with urllib.request.urlopen(wheel["url"], timeout=120) as response:
+            target.write_bytes(response.read())
+        if hashlib.sha256(target.read_bytes()).hexdigest() != wheel["digests"]["sha256"]:
+            raise SystemExit("the pip wheel from PyPI does not match its published SHA-256")
+        # a pip wheel can run itself to install itself
+        run(PY, str(target / "pip"), "install", "--quiet", str(target))
+
+
+def ensure_venv(extras: str) -> None:
+    """Create .venv and install the project with ``extras`` unless already done."""
+    wanted = f"{extras}:{hashlib.sha256((ROOT / 'pyproject.toml').read_bytes()).hexdigest()}"
+    if STAMP.exists() and STAMP.read_text() == wanted and PY.exists():
+        return
+    if not PY.exists():
+        say("creating .venv")
+        try:
+            run(sys.executable, "-m", "venv", VENV, stderr=subprocess.DEVNULL)
+        except subprocess.CalledProcessError:
+            # Debian without python3-venv has no ensurepip: make the venv bare, then add pip
+            shutil.rmtree(VENV, ignore_errors=True)
+            run(sys.executable, "-m", "venv", "--without-pip", VENV)
+            _bootstrap_pip()
+    say(f"installing peripatos{extras and f'[{extras}]'} into .venv")
+    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PY, "-m", "pip", "install", "--quiet", "-e", f".{extras and f'[{extras}]'}", cwd=ROOT)
+    STAMP.write_text(wanted)
+
+
+def test(args: list[str]) -> int:
+    """Lint, type-check and run the whole test suite (what CI runs)."""
+    ensure_system_libraries()
+    ensure_venv("dev")
+    run(PY, "-m", "tools.ralph", cwd=ROOT)  # the LRS for the xAPI tests, in its own venv
+    steps = [
+        [PY, "-m", "ruff", "check", "."],
+        [PY, "-m", "ruff", "format", "--check", "."],
+        [PY, "-m", "mypy"],
+        [BIN / "lesson", "schema", "--check"],
+        [
+            BIN / "lesson",
+            "validate",
+            *sorted(str(p) for p in (ROOT / "lessons").glob("*/lesson.yaml")),
+        ],
+        [PY, "-m", "pytest", *args],
+    ]
+    for step in steps:
+        say(" ".join(str(s) for s in step))
+        code = subprocess.run([str(s) for s in step], cwd=ROOT).returncode
+        if code != 0:
+            return code
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """``dev.py test [pytest args]`` or ``dev.py lesson ...`` (any command of the venv)."""
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    if argv[0] == "test":
+        return test(argv[1:])
+    ensure_system_libraries()
+    ensure_venv("")
+    command = BIN / argv[0]
+    if not command.exists():
+        print(f"dev.py: no command '{argv[0]}' in .venv (try 'lesson')", file=sys.stderr)
+        return 2
+    return subprocess.run([str(command), *argv[1:]], cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

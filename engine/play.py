@@ -1,0 +1,140 @@
+"""``lesson run``: load a lesson, open a session, build the scene and hand it to a rig.
+
+This is the one place that wires the layers together: model -> session (runtime + log) ->
+scene builder -> presenter -> rig (desktop window, or headless with a learner script).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.core.script import ScriptDriver, ScriptError, load_script
+from engine.log.store import SessionStore
+from engine.model.loader import LoadedLesson, load_lesson
+from engine.session import LessonSession, default_store_path
+
+
+class PlayError(Exception):
+    """A run that could not happen or did not finish: the message says why."""
+
+
+@dataclass
+class PlayOptions:
+    """What ``lesson run`` was asked to do."""
+
+    lesson: str
+    headless: bool = False
+    script: Path | None = None
+    screenshot: Path | None = None
+    record: Path | None = None
+    resume: bool = False
+    learner: str = "learner"
+    store: Path | None = None
+    seed: int = 0
+    size: tuple[int, int] = (1280, 720)
+
+
+@dataclass
+class PlayResult:
+    """How the run ended."""
+
+    lesson_id: str
+    completed: bool
+    lesson_time: float
+    session_id: str
+    step: str = ""
+    reason: str = ""
+    frames: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        if self.completed:
+            return f"{self.lesson_id}: completed in {self.lesson_time:.1f} s of lesson time (session {self.session_id})"
+        where = f" at step '{self.step}'" if self.step else ""
+        return f"{self.lesson_id}: not completed{where}: {self.reason or 'the run ended early'} (session {self.session_id})"
+
+
+def play(options: PlayOptions) -> PlayResult:
+    """Run a lesson as ``options`` say.
+
+    Raises:
+        LessonError: the lesson file is invalid (located diagnostics).
+        PlayError: the script is invalid, or no window/buffer could be opened.
+    """
+    loaded = load_lesson(options.lesson)
+    actions = None
+    if options.script is not None:
+        try:
+            actions = load_script(options.script)
+        except (OSError, ScriptError) as exc:
+            raise PlayError(str(exc)) from None
+    elif options.headless:
+        raise PlayError("--headless needs --script FILE (a learner script) to drive the lesson")
+    store = SessionStore(options.store or default_store_path())
+    session = LessonSession(loaded, store, learner=options.learner, record=options.record,
+                            resume=options.resume, seed=options.seed)  # fmt: skip
+    try:
+        if options.headless or actions is not None:
+            return _run_scripted(loaded, session, actions or [], options)
+        return _run_desktop(loaded, session, options)
+    finally:
+        session.close()
+        store.close()
+
+
+def _run_scripted(
+    loaded: LoadedLesson, session: LessonSession, actions: list, options: PlayOptions
+) -> PlayResult:
+    from engine.present.presenter import Presenter
+    from engine.rigs.headless import HeadlessPilot
+    from engine.scene.app import create_app, destroy_app
+    from engine.scene.builder import build_scene
+
+    try:
+        app = create_app(headless=True, size=options.size)
+    except RuntimeError as exc:
+        raise PlayError(f"no offscreen renderer: {exc}") from None
+    try:
+        rt = session.runtime
+        scene = build_scene(loaded, app, knob_levels=rt.knobs)
+        presenter = Presenter(app, scene, rt)
+        pilot = HeadlessPilot(app, scene, presenter)
+        driver = ScriptDriver(rt, pilot, handle=session.handle)
+        app.camera.setP(loaded.lesson.player.pitch)
+        pilot.set_position(driver.eye, driver.heading)
+        session.start()
+        reason = ""
+        try:
+            driver.run(actions)
+        except ScriptError as exc:
+            reason = str(exc)
+        if not rt.completed and not reason:
+            reason = "the script ended before the lesson was complete"
+        if options.screenshot is not None:
+            pilot.screenshot(str(options.screenshot))
+        step = rt.step
+        return PlayResult(
+            loaded.lesson.metadata.id, rt.completed, rt.t, session.session_id,
+            step=step.id if step else "", reason=reason, frames=pilot.frames_rendered,
+        )  # fmt: skip
+    finally:
+        destroy_app(app)
+
+
+def _run_desktop(loaded: LoadedLesson, session: LessonSession, options: PlayOptions) -> PlayResult:
+    from engine.rigs.desktop import DesktopRig
+
+    try:
+        rig = DesktopRig(loaded, session, size=options.size, learner=options.learner)
+    except RuntimeError as exc:
+        raise PlayError(f"could not open a window: {exc}") from None
+    try:
+        rig.run()
+    finally:
+        rig.close()
+    rt = session.runtime
+    step = rt.step
+    return PlayResult(loaded.lesson.metadata.id, rt.completed, rt.t, session.session_id,
+                      step=step.id if step else "", reason=rig.exit_reason)  # fmt: skip

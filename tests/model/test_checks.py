@@ -1,0 +1,579 @@
+"""Semantic checks: every invalid fixture gives exactly its expected located errors, and each
+check catches what authors really get wrong (and only that)."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from engine.model.checks import INSTRUMENTS, PROPERTIES
+from engine.model.diagnostics import CODES, Diagnostic
+from engine.model.lesson import Entity
+from engine.model.loader import validate_paths
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+INVALID = sorted((FIXTURES / "invalid").glob("*.yaml"))
+HEADER = "# yaml-language-server: $schema=../../../schema/lesson.schema.json"
+RAW = ("Traceback", "validation error for", "input_value", "errors.pydantic.dev", "[type=")
+EXPECT = re.compile(r"^# expect: (?P<code>[a-z-]+) at (?P<line>\d+):(?P<column>\d+)$")
+
+# --- the fixtures ----------------------------------------------------------------------------
+
+
+def expectations(path: Path) -> tuple[set[tuple[str, int, int]], list[str]]:
+    """The ``# expect: code at line:col`` and ``# message: text`` lines of a fixture's header."""
+    expected: set[tuple[str, int, int]] = set()
+    messages: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        if match := EXPECT.match(line):
+            expected.add((match["code"], int(match["line"]), int(match["column"])))
+        elif line.startswith("# message: "):
+            messages.append(line.removeprefix("# message: "))
+    return expected, messages
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_invalid_fixture_gives_exactly_its_expected_errors(path: Path) -> None:
+    expected, messages = expectations(path)
+    assert expected, f"{path.name} has no '# expect: <code> at <line>:<column>' line"
+    found = validate_paths([path])
+    errors = [d for d in found if d.severity == "error"]
+    assert {(d.code, d.line, d.column) for d in errors} == expected, "\n".join(map(str, found))
+    for text in messages:
+        assert any(text in d.message for d in errors), f"no error says {text!r}"
+    for d in found:
+        assert d.code in CODES
+        assert str(d).startswith(f"{path}:{d.line}:{d.column}: {d.code}")
+        assert not any(raw in d.message for raw in RAW), d
+
+
+def test_fixtures_cover_every_code_an_author_can_hit() -> None:
+    covered = {code for path in INVALID for code, _, _ in expectations(path)[0]}
+    assert covered >= set(CODES) - {"not-a-lesson", "schema-comment", "unused"}
+    flavours = [p for p in INVALID if p.stem.startswith("never-completes")]
+    assert len(flavours) >= 5
+
+
+@pytest.mark.parametrize("path", [*INVALID, *sorted((FIXTURES / "valid").glob("*.yaml"))])
+def test_fixtures_start_with_the_relative_schema_comment(path: Path) -> None:
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first == HEADER
+    assert (path.parent / first.split("=", 1)[1]).resolve().name == "lesson.schema.json"
+
+
+def test_valid_fixtures_have_no_diagnostics() -> None:
+    assert validate_paths(sorted((FIXTURES / "valid").glob("*.yaml"))) == []
+
+
+# --- a lesson built in the test --------------------------------------------------------------
+
+HINTS = [
+    {"level": "highlight", "targets": ["ball"]},
+    {"level": "concept", "text": "Think."},
+    {"level": "demonstrate", "demonstration": {"look_at": "ball"}},
+]
+
+BASE: dict[str, Any] = {
+    "metadata": {
+        "id": "built",
+        "title": "Built",
+        "summary": "Built by a test.",
+        "subject": "physics",
+        "age_range": [10, 14],
+        "estimated_minutes": 5,
+        "skills": [{"id": "doing", "name": "Doing"}],
+    },
+    "entities": [
+        {"id": "ball", "grabbable": {}, "mass": "50 g"},
+        {"id": "cup", "snap_zone": {"accepts": ["ball"]}},
+        {"id": "bowl", "snap_zone": {}},
+        {"id": "pivot", "pendulum": {"bob": "bob", "length": "1 m"}},
+        {"id": "bob"},
+        {"id": "watch", "stopwatch": {}, "button": {"actions": [{"call": "watch.toggle"}]}},
+        {"id": "flask", "container": {"capacity": "250 mL"}},
+        {"id": "meter", "ph_meter": {"probe_in": "flask"}},
+        {"id": "sign", "point_of_interest": {"title": "Sign"}},
+    ],
+    "steps": [],
+}
+
+
+def step(complete_when: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A step with a valid hint ladder, tagged with the declared skill."""
+    return {"id": extra.pop("id", "s"), "instruction": "Do it.", "skills": ["doing"],
+            "complete_when": complete_when, "hints": HINTS, **extra}  # fmt: skip
+
+
+PLACE = {"placed": {"entity": "ball", "zone": "cup"}}
+
+
+def run(tmp_path: Path, *steps: dict[str, Any], **sections: Any) -> list[Diagnostic]:
+    """Every diagnostic of BASE with ``steps`` (default: place the ball) and ``sections``.
+
+    ``entities`` are added to BASE's, ``replace`` (id -> entity) swaps some of BASE's;
+    other sections replace BASE's.
+    """
+    data = copy.deepcopy(BASE)
+    swap = sections.pop("replace", {})
+    data["entities"] = [swap.get(e["id"], e) for e in data["entities"]]
+    data["entities"] += sections.pop("entities", [])
+    data.update(sections)
+    data["steps"] = list(steps) or [step(PLACE)]
+    path = tmp_path / "lesson.yaml"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEADER + "\n")
+        YAML(typ="safe", pure=True).dump(data, out)
+    return validate_paths([path])
+
+
+def codes(found: list[Diagnostic], severity: str = "error") -> list[str]:
+    return [d.code for d in found if d.severity == severity]
+
+
+def one(found: list[Diagnostic], code: str, severity: str = "error") -> Diagnostic:
+    """The single diagnostic with ``code`` (and nothing else of that severity)."""
+    matching = [d for d in found if d.severity == severity]
+    assert [d.code for d in matching] == [code], "\n".join(map(str, found))
+    return matching[0]
+
+
+def test_the_built_base_is_clean(tmp_path: Path) -> None:
+    assert run(tmp_path) == []
+
+
+# --- references ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "cond"),
+    [
+        ({"id": "x", "parent": "bal"}, PLACE),
+        ({"id": "x", "snap_zone": {"accepts": ["bal"]}}, PLACE),
+        ({"id": "x", "pendulum": {"bob": "bal"}}, PLACE),
+        ({"id": "x", "container": {"capacity": 1}, "burette": {"into": "flsk"}}, PLACE),
+        ({"id": "x", "ph_meter": {"probe_in": "flsk"}}, PLACE),
+        ({"id": "x", "ruler": {"measures": "pivto.length"}}, PLACE),
+        ({"id": "x", "button": {"actions": [{"call": "wtch.toggle"}]}}, PLACE),
+        ({"id": "x", "button": {"actions": [{"set": "pivto.length", "value": 1}]}}, PLACE),
+        (None, {"pressed": "wach"}),
+        (None, {"visited": "sing"}),
+        (None, {"heard": "sing"}),
+        (None, {"measured": {"instrument": "wach", "target": 1}}),
+        (None, {"state": {"ref": "pivto.period", "min": 1}}),
+        (None, {"placed": {"entity": "ball", "zone": "cp"}}),
+    ],
+)
+def test_every_entity_reference_is_checked(
+    tmp_path: Path, extra: dict[str, Any] | None, cond: dict[str, Any]
+) -> None:
+    found = run(tmp_path, step(cond), entities=[extra] if extra else [])
+    error = one(found, "unknown-entity")
+    assert "did you mean" in error.message
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        {"level": "demonstrate", "demonstration": {"look_at": "bal"}},
+        {"level": "demonstrate", "demonstration": {"press": "wtch"}},
+        {"level": "demonstrate", "demonstration": {"move": "bal", "to": "cup"}},
+        {"level": "demonstrate", "demonstration": {"move": "ball", "to": "cp"}},
+        {"level": "demonstrate", "targets": ["bal"]},
+    ],
+)
+def test_hint_references_are_checked(tmp_path: Path, hint: dict[str, Any]) -> None:
+    found = run(tmp_path, step(PLACE, hints=[*HINTS[:2], hint]))
+    assert one(found, "unknown-entity").message.endswith("?")
+
+
+def test_step_narration_must_name_a_narrator(tmp_path: Path) -> None:
+    error = one(run(tmp_path, step(PLACE, narration="sign")), "wrong-component")
+    assert "add 'narration: {text: ...}'" in error.message
+    assert one(run(tmp_path, step(PLACE, narration="sgn")), "unknown-entity")
+
+
+def test_unknown_question_knob_and_skill(tmp_path: Path) -> None:
+    assert one(run(tmp_path, step(PLACE, ask="q1")), "unknown-question")
+    assert one(run(tmp_path, step(PLACE, skills=["doin"])), "unknown-skill").message.endswith(
+        "did you mean 'doing'?"
+    )
+    found = run(tmp_path, step({"measured": {"instrument": "watch", "target": 1,
+                                            "tolerance": {"knob": "slack"}}}))  # fmt: skip
+    assert one(found, "unknown-knob").message.startswith("'slack' is not a difficulty knob; fix")
+
+
+@pytest.mark.parametrize(
+    ("ref", "says"),
+    [
+        ("pivot.perod", "did you mean 'period'?"),
+        ("watch.period", "use one of: elapsed"),
+        ("flask.mass", "use one of: volume, ph"),
+        ("ball.mass", "simulates nothing"),
+        ("meter.ph", None),
+        ("pivot.measured_period", None),
+    ],
+)
+def test_properties_come_from_the_components(tmp_path: Path, ref: str, says: str | None) -> None:
+    found = run(tmp_path, step({"state": {"ref": ref, "min": 0}}))
+    if says is None:
+        assert codes(found) == []
+    else:
+        assert says in one(found, "unknown-property").message
+
+
+def test_property_table_names_real_components() -> None:
+    fields = set(Entity.model_fields)
+    assert set(PROPERTIES) <= fields and set(INSTRUMENTS) <= set(PROPERTIES)
+    assert all(PROPERTIES[c][p] for c, p in INSTRUMENTS.items())
+
+
+def test_button_sets_only_settable_properties_with_right_units(tmp_path: Path) -> None:
+    def button(*actions: dict[str, Any]) -> list[Diagnostic]:
+        return run(tmp_path, entities=[{"id": "b", "button": {"actions": list(actions)}}])
+
+    assert codes(button({"set": "pivot.length", "value": "80 cm"})) == []
+    assert (
+        "settable" in one(button({"set": "pivot.period", "value": 2}), "unknown-property").message
+    )
+    assert "not length" in one(button({"set": "pivot.length", "value": "3 s"}), "bad-unit").message
+    assert one(button({"set": "pivot.length"}), "missing-key")
+    assert one(button({"set": "pivot.length", "value": 1, "call": "watch.reset"}), "bad-value")
+    assert one(button({"call": "toggle"}), "bad-value").message.endswith("e.g. 'pendulum.length'")
+
+
+# --- components an entity needs --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cond", "says"),
+    [
+        ({"placed": {"entity": "bob", "zone": "bowl"}}, "add 'grabbable: {}'"),
+        ({"placed": {"entity": "ball", "zone": "flask"}}, "add 'snap_zone: {}'"),
+        ({"pressed": "ball"}, "add 'button: {label: ...}'"),
+        ({"visited": "ball"}, "add 'point_of_interest: {title: ...}'"),
+        ({"heard": "ball"}, "add 'narration: {text: ...}'"),
+        ({"measured": {"instrument": "flask", "target": 1}}, "'stopwatch', 'ph_meter'"),
+    ],
+)
+def test_conditions_need_the_right_component(
+    tmp_path: Path, cond: dict[str, Any], says: str
+) -> None:
+    assert says in one(run(tmp_path, step(cond)), "wrong-component").message
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        {"id": "b2", "container": {"capacity": 1}, "burette": {"into": "ball"}},
+        {"id": "b2", "burette": {"into": "flask"}},
+        {"id": "m2", "ph_meter": {"probe_in": "ball"}},
+        {"id": "z", "snap_zone": {"accepts": ["bob"]}},
+        {"id": "scale", "balance": {}},
+    ],
+)
+def test_components_need_their_partners(tmp_path: Path, entity: dict[str, Any]) -> None:
+    assert one(run(tmp_path, entities=[entity]), "wrong-component")
+
+
+def test_a_balance_with_a_zone_reads_mass(tmp_path: Path) -> None:
+    scale = {"id": "scale", "balance": {}, "snap_zone": {}}
+    cond = {"measured": {"instrument": "scale", "target": 0.05}}
+    assert codes(run(tmp_path, step(cond), entities=[scale])) == []
+
+
+def test_demonstrations_use_the_right_components(tmp_path: Path) -> None:
+    def demo(**d: str) -> list[Diagnostic]:
+        hint = {"level": "demonstrate", "demonstration": d}
+        return run(tmp_path, step(PLACE, hints=[*HINTS[:2], hint]))
+
+    assert one(demo(move="bob", to="cup"), "wrong-component")
+    assert one(demo(move="ball", to="bob"), "wrong-component")
+    assert one(demo(press="ball"), "wrong-component")
+    assert one(demo(move="ball"), "missing-key")
+    assert one(demo(), "missing-key")
+    assert codes(demo(press="watch")) == []
+
+
+def test_pendulum_bob_is_another_entity(tmp_path: Path) -> None:
+    found = run(tmp_path, entities=[{"id": "p2", "pendulum": {"bob": "p2"}}])
+    assert "another entity" in one(found, "bad-value").message
+
+
+def test_parent_loops_are_caught(tmp_path: Path) -> None:
+    found = run(tmp_path, entities=[{"id": "a", "parent": "b"}, {"id": "b", "parent": "a"}])
+    assert codes(found) == ["bad-value", "bad-value"]
+    assert all("own ancestor" in d.message for d in found if d.severity == "error")
+
+
+# --- units and dimensions --------------------------------------------------------------------
+
+
+def test_ruler_measures_lengths(tmp_path: Path) -> None:
+    assert codes(run(tmp_path, entities=[{"id": "t", "ruler": {"measures": "pivot.length"}}])) == []
+    found = run(tmp_path, entities=[{"id": "t", "ruler": {"measures": "pivot.period"}}])
+    assert "a ruler reads lengths" in one(found, "bad-unit").message
+
+
+def test_measured_target_is_of_the_kind_the_instrument_reads(tmp_path: Path) -> None:
+    cond = {"measured": {"instrument": "watch", "target": {"ref": "pivot.length"}}}
+    assert "'watch' reads a time" in one(run(tmp_path, step(cond)), "bad-unit").message
+
+
+def test_numeric_answer_unit_matches_its_ref(tmp_path: Path) -> None:
+    def question(unit: str) -> list[Diagnostic]:
+        q = {"id": "q", "prompt": "Period?", "kind": "numeric", "answer": {"ref": "pivot.period"},
+             "unit": unit}  # fmt: skip
+        return run(tmp_path, step(PLACE, ask="q"), questions=[q])
+
+    assert codes(question("s")) == [] and codes(question("swings")) == []
+    assert "'m' is a unit of length" in one(question("m"), "bad-unit").message
+
+
+def test_knob_used_as_tolerance_has_fraction_levels(tmp_path: Path) -> None:
+    knob = {"id": "slack", "levels": ["10 %", "5 %", "loose"]}
+    cond = {"measured": {"instrument": "watch", "target": 1, "tolerance": {"knob": "slack"}}}
+    error = one(run(tmp_path, step(cond), difficulty=[knob]), "bad-unit")
+    assert "used as a tolerance" in error.message
+
+
+# --- ids -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "section", ["entities", "steps", "questions", "difficulty", "skills", "options"]
+)
+def test_duplicate_ids_in_every_kind(tmp_path: Path, section: str) -> None:
+    options = [{"id": "a", "text": "A", "correct": True}, {"id": "b", "text": "B"}]
+    question = {"id": "q", "prompt": "?", "kind": "choice", "options": options}
+    knob = {"id": "k", "levels": [1, 2]}
+    gated = [{"id": "g", "only_when": {"knob": "k", "min_level": 1}}]
+    sections: dict[str, Any] = {"questions": [question], "difficulty": [knob], "entities": gated}
+    steps = [step(PLACE, ask="q")]
+    if section == "entities":
+        sections["entities"] = [*gated, {"id": "ball"}]
+    elif section == "steps":
+        steps.append(step(PLACE))
+    elif section == "questions":
+        sections["questions"] = [question, question]
+    elif section == "difficulty":
+        sections["difficulty"] = [knob, knob]
+    elif section == "skills":
+        meta = copy.deepcopy(BASE["metadata"])
+        meta["skills"] *= 2
+        sections["metadata"] = meta
+    else:
+        question["options"] = [*options, {"id": "a", "text": "A again"}]
+    error = one(run(tmp_path, *steps, **sections), "duplicate-id")
+    assert "already the id of the" in error.message and "rename one" in error.message
+
+
+# --- steps that can never complete -----------------------------------------------------------
+
+
+def test_any_completes_if_one_branch_can(tmp_path: Path) -> None:
+    cond = {"any": [{"answered": "nowhere-asked"}, PLACE]}
+    q = {"id": "nowhere-asked", "prompt": "?", "kind": "numeric", "answer": 1}
+    assert codes(run(tmp_path, step(cond), questions=[q])) == []
+
+
+def test_an_empty_any_never_completes(tmp_path: Path) -> None:
+    assert one(run(tmp_path, step({"any": []})), "never-completes")
+
+
+def test_answered_counts_questions_asked_at_or_before_the_step(tmp_path: Path) -> None:
+    q = {"id": "q", "prompt": "?", "kind": "numeric", "answer": 1}
+    first, second = step(PLACE, id="one", ask="q"), step({"answered": "q"}, id="two")
+    assert codes(run(tmp_path, first, second, questions=[q])) == []
+    early, late = step({"answered": "q"}, id="one"), step(PLACE, id="two", ask="q")
+    error = one(run(tmp_path, early, late, questions=[q]), "never-completes")
+    assert "step 'two' asks it, but later" in error.message
+
+
+@pytest.mark.parametrize(
+    ("narrator", "steps_narration", "ok"),
+    [
+        ({"text": "Hi.", "trigger": "step"}, True, True),
+        ({"text": "Hi.", "trigger": "step"}, False, False),
+        ({"text": "Hi.", "trigger": "visit"}, False, False),
+        ({"text": "Hi.", "trigger": "press"}, False, False),
+    ],
+)
+def test_heard_needs_a_narration_that_plays(
+    tmp_path: Path, narrator: dict[str, Any], steps_narration: bool, ok: bool
+) -> None:
+    extra = {"narration": "guide"} if steps_narration else {}
+    found = run(
+        tmp_path,
+        step({"heard": "guide"}, **extra),
+        entities=[{"id": "guide", "narration": narrator}],
+    )
+    assert codes(found) == ([] if ok else ["never-completes"])
+
+
+def test_visit_and_press_narrations_play_with_their_component(tmp_path: Path) -> None:
+    guides = [
+        {
+            "id": "g1",
+            "narration": {"text": "Hi.", "trigger": "visit"},
+            "point_of_interest": {"title": "G"},
+        },
+        {"id": "g2", "narration": {"text": "Hi.", "trigger": "press"}, "button": {}},
+    ]
+    cond = {"all": [{"heard": "g1"}, {"heard": "g2"}]}
+    assert run(tmp_path, step(cond), entities=guides) == []
+
+
+@pytest.mark.parametrize(
+    ("state", "says"),
+    [
+        ({"ref": "flask.ph", "min": 15}, "always between 0 and 14 pH"),
+        ({"ref": "pivot.period", "max": -1}, "always at least 0 s"),
+        ({"ref": "pivot.length", "min": 2, "max": 1}, "min 2 is above max 1"),
+    ],
+)
+def test_state_ranges_that_cannot_hold(tmp_path: Path, state: dict[str, Any], says: str) -> None:
+    assert says in one(run(tmp_path, step({"state": state})), "never-completes").message
+
+
+def test_all_with_disjoint_state_ranges(tmp_path: Path) -> None:
+    cond = {
+        "all": [
+            {"state": {"ref": "flask.ph", "max": 6}},
+            {"all": [{"state": {"ref": "flask.ph", "min": 8}}]},
+        ]
+    }
+    assert "do not overlap" in one(run(tmp_path, step(cond)), "never-completes").message
+
+
+def test_measured_target_outside_what_the_instrument_can_read(tmp_path: Path) -> None:
+    cond = {"measured": {"instrument": "meter", "target": 15}}
+    assert "never reads 15 pH" in one(run(tmp_path, step(cond)), "never-completes").message
+
+
+def test_zero_tolerance_on_a_reading_is_a_warning(tmp_path: Path) -> None:
+    cond = {"measured": {"instrument": "watch", "target": {"ref": "pivot.period"}, "tolerance": 0}}
+    found = run(tmp_path, step(cond))
+    assert codes(found) == [] and codes(found, "warning") == ["never-completes"]
+
+
+def test_state_check_without_range_is_a_warning(tmp_path: Path) -> None:
+    found = run(tmp_path, step({"state": {"ref": "pivot.period"}}))
+    assert codes(found) == [] and "always true" in one(found, "bad-value", "warning").message
+
+
+def test_entity_placed_in_itself(tmp_path: Path) -> None:
+    entity = {"id": "nest", "grabbable": {}, "snap_zone": {}}
+    cond = {"placed": {"entity": "nest", "zone": "nest"}}
+    assert (
+        "in itself" in one(run(tmp_path, step(cond), entities=[entity]), "never-completes").message
+    )
+
+
+# --- difficulty knobs ------------------------------------------------------------------------
+
+
+def with_ball_gated(tmp_path: Path, levels: list[Any], **gate: Any) -> list[Diagnostic]:
+    """The base lesson with the ball (needed by the step) shown only at some levels of 'k'."""
+    ball = {"id": "ball", "grabbable": {}, "only_when": {"knob": "k", **gate}}
+    return run(tmp_path, replace={"ball": ball}, difficulty=[{"id": "k", "levels": levels}])
+
+
+def test_gate_levels_must_exist(tmp_path: Path) -> None:
+    found = with_ball_gated(tmp_path, [0, 1], min_level=2)
+    # the bad gate, and the step it breaks
+    assert codes(found) == ["bad-value", "never-completes"]
+    assert "has levels 0..1" in found[0].message
+    found = with_ball_gated(tmp_path, [0, 1, 2], min_level=2, max_level=1)
+    assert "never shown; swap them" in found[0].message
+
+
+def test_needed_entity_hidden_at_some_levels_is_a_warning(tmp_path: Path) -> None:
+    found = with_ball_gated(tmp_path, ["easy", "hard"], max_level=0)
+    assert codes(found) == []
+    assert (
+        "at level(s) 1 of knob 'k', 'ball' is hidden"
+        in one(found, "never-completes", "warning").message
+    )
+
+
+def test_needed_entity_hidden_by_its_parent_at_every_level(tmp_path: Path) -> None:
+    box = {"id": "box", "only_when": {"knob": "k", "min_level": 1}}
+    ball = {
+        "id": "ball",
+        "grabbable": {},
+        "parent": "box",
+        "only_when": {"knob": "k", "max_level": 0},
+    }
+    found = run(
+        tmp_path, replace={"ball": ball}, entities=[box], difficulty=[{"id": "k", "levels": [0, 1]}]
+    )
+    assert "hidden at every level of knob 'k'" in one(found, "never-completes").message
+
+
+def test_unused_knob_and_unused_levels_are_warnings(tmp_path: Path) -> None:
+    found = run(tmp_path, difficulty=[{"id": "k", "levels": [0, 1]}])
+    assert (
+        codes(found) == []
+        and "no tolerance uses knob 'k'" in one(found, "unused", "warning").message
+    )
+    found = with_ball_gated(tmp_path, [0, 1, 2, 3], min_level=0, max_level=1)
+    levels = [d for d in found if d.code == "unused"]
+    assert [d.message.split(" of knob")[0] for d in levels] == ["level 1", "level 3"]
+
+
+def test_tolerance_knob_levels_that_repeat_are_unused(tmp_path: Path) -> None:
+    cond = {"measured": {"instrument": "watch", "target": 1, "tolerance": {"knob": "k"}}}
+    found = run(tmp_path, step(cond), difficulty=[{"id": "k", "levels": ["5 %", "5 %", "1 %", 0]}])
+    assert codes(found) == []
+    assert sorted(d.code for d in found) == [
+        "never-completes",
+        "unused",
+    ]  # level 1 repeats level 0; level 3 is 0
+
+
+def test_unasked_questions_untagged_skills_and_silent_narrations_are_warnings(
+    tmp_path: Path,
+) -> None:
+    meta = copy.deepcopy(BASE["metadata"])
+    meta["skills"].append({"id": "idle", "name": "Idle"})
+    q = {"id": "q", "prompt": "?", "kind": "numeric", "answer": 1}
+    guide = {"id": "guide", "narration": {"text": "Hi.", "trigger": "step"}}
+    found = run(tmp_path, metadata=meta, questions=[q], entities=[guide])
+    assert codes(found) == [] and codes(found, "warning") == ["unused"] * 3
+
+
+# --- metadata and assets ---------------------------------------------------------------------
+
+
+def test_age_range_is_youngest_first(tmp_path: Path) -> None:
+    meta = {**BASE["metadata"], "age_range": [14, 10]}
+    assert "write [10, 14]" in one(run(tmp_path, metadata=meta), "bad-value").message
+
+
+def test_assets_are_looked_up_in_the_lesson_and_the_project(tmp_path: Path) -> None:
+    (tmp_path / "assets" / "textures").mkdir(parents=True)
+    (tmp_path / "assets" / "textures" / "wood.png").write_bytes(b"png")
+    cup = {
+        "id": "cup",
+        "snap_zone": {"accepts": ["ball"]},
+        "material": {"texture": "textures/wood.png"},
+    }
+    assert run(tmp_path, replace={"cup": cup}) == []
+    env = {"floor": {"texture": "textures/stone.png"}}
+    error = one(run(tmp_path, environment=env), "missing-asset")
+    assert (
+        "looked for" in error.message
+        and str(Path("assets", "textures", "stone.png")) in error.message
+    )
+
+
+def test_assets_cannot_leave_the_assets_folder(tmp_path: Path) -> None:
+    found = run(tmp_path, entities=[{"id": "m", "model": "../secret.glb"}])
+    assert "without a leading '/' or '..'" in one(found, "missing-asset").message

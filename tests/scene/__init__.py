@@ -1,0 +1,1 @@
+"""Tests of the Panda3D scene layer: render tests that check pixels, headless."""
