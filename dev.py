@@ -47,7 +47,8 @@ def ensure_system_libraries() -> None:
         return
     if hasattr(os, "geteuid") and os.geteuid() != 0:
         say(
-            f"missing EGL/GL libraries: ask an administrator for: apt-get install {' '.join(DEBIAN_PACKAGES)}"
+            "missing EGL/GL libraries: ask an administrator for: "
+            f"apt-get install {' '.join(DEBIAN_PACKAGES)}"
         )
         return
     say(f"installing {' '.join(DEBIAN_PACKAGES)}")

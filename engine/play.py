@@ -51,9 +51,13 @@ class PlayResult:
     def summary(self) -> str:
         """One line for the terminal."""
         if self.completed:
-            return f"{self.lesson_id}: completed in {self.lesson_time:.1f} s of lesson time (session {self.session_id})"
+            return (
+                f"{self.lesson_id}: completed in {self.lesson_time:.1f} s of lesson time "
+                f"(session {self.session_id})"
+            )
         where = f" at step '{self.step}'" if self.step else ""
-        return f"{self.lesson_id}: not completed{where}: {self.reason or 'the run ended early'} (session {self.session_id})"
+        why = self.reason or "the run ended early"
+        return f"{self.lesson_id}: not completed{where}: {why} (session {self.session_id})"
 
 
 def play(options: PlayOptions) -> PlayResult:
@@ -73,8 +77,14 @@ def play(options: PlayOptions) -> PlayResult:
     elif options.headless:
         raise PlayError("--headless needs --script FILE (a learner script) to drive the lesson")
     store = SessionStore(options.store or default_store_path())
-    session = LessonSession(loaded, store, learner=options.learner, record=options.record,
-                            resume=options.resume, seed=options.seed)  # fmt: skip
+    session = LessonSession(
+        loaded,
+        store,
+        learner=options.learner,
+        record=options.record,
+        resume=options.resume,
+        seed=options.seed,
+    )
     try:
         if options.headless or actions is not None:
             return _run_scripted(loaded, session, actions or [], options)
@@ -116,9 +126,14 @@ def _run_scripted(
             pilot.screenshot(str(options.screenshot))
         step = rt.step
         return PlayResult(
-            loaded.lesson.metadata.id, rt.completed, rt.t, session.session_id,
-            step=step.id if step else "", reason=reason, frames=pilot.frames_rendered,
-        )  # fmt: skip
+            loaded.lesson.metadata.id,
+            rt.completed,
+            rt.t,
+            session.session_id,
+            step=step.id if step else "",
+            reason=reason,
+            frames=pilot.frames_rendered,
+        )
     finally:
         destroy_app(app)
 
@@ -136,5 +151,11 @@ def _run_desktop(loaded: LoadedLesson, session: LessonSession, options: PlayOpti
         rig.close()
     rt = session.runtime
     step = rt.step
-    return PlayResult(loaded.lesson.metadata.id, rt.completed, rt.t, session.session_id,
-                      step=step.id if step else "", reason=rig.exit_reason)  # fmt: skip
+    return PlayResult(
+        loaded.lesson.metadata.id,
+        rt.completed,
+        rt.t,
+        session.session_id,
+        step=step.id if step else "",
+        reason=rig.exit_reason,
+    )

@@ -74,9 +74,13 @@ class LessonSession:
         self.session_id = session_id
         self.runtime = Runtime(lesson, seed=seed)
         self.ctx = SessionContext(
-            learner=self.actor, lesson_id=lesson.metadata.id, lesson_title=lesson.metadata.title,
-            language=lesson.metadata.language, registration=session_id, started=started,
-        )  # fmt: skip
+            learner=self.actor,
+            lesson_id=lesson.metadata.id,
+            lesson_title=lesson.metadata.title,
+            language=lesson.metadata.language,
+            registration=session_id,
+            started=started,
+        )
         self.jsonl = JsonlWriter(record) if record is not None else None
         if replay or until_tick:
             self._replay(replay, until_tick)

@@ -57,9 +57,17 @@ def run(
     except ValueError:
         raise typer.BadParameter("size is WIDTHxHEIGHT, e.g. 1280x720") from None
     options = PlayOptions(
-        lesson=lesson, headless=headless, script=script, screenshot=screenshot, record=record,
-        resume=resume, learner=learner, store=store, seed=seed, size=(width, height),
-    )  # fmt: skip
+        lesson=lesson,
+        headless=headless,
+        script=script,
+        screenshot=screenshot,
+        record=record,
+        resume=resume,
+        learner=learner,
+        store=store,
+        seed=seed,
+        size=(width, height),
+    )
     try:
         result = play(options)
     except LessonError as exc:

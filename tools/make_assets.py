@@ -124,8 +124,12 @@ class Mesh:
         """A copy turned by ``pitch`` degrees about X, then moved by ``offset``."""
         c, s = math.cos(math.radians(pitch)), math.sin(math.radians(pitch))
         turn = np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
-        return Mesh(self.positions @ turn.T + np.asarray(offset), self.normals @ turn.T,
-                    self.uvs, self.indices)  # fmt: skip
+        return Mesh(
+            self.positions @ turn.T + np.asarray(offset),
+            self.normals @ turn.T,
+            self.uvs,
+            self.indices,
+        )
 
 
 def _facing(positions: Array, normals: Array, tris: Array) -> Array:
@@ -162,8 +166,14 @@ def box(size: Sequence[float], centre: Sequence[float] = (0, 0, 0)) -> Mesh:
     return Mesh(p, n, np.array(uv), _facing(p, n, np.array(tri)))
 
 
-def lathe(profile: Sequence[tuple[float, float]], segments: int, *, flutes: int = 0,
-          flute_depth: float = 0.0, caps: bool = True) -> Mesh:  # fmt: skip
+def lathe(
+    profile: Sequence[tuple[float, float]],
+    segments: int,
+    *,
+    flutes: int = 0,
+    flute_depth: float = 0.0,
+    caps: bool = True,
+) -> Mesh:
     """A surface of revolution about Z from (radius, z) points listed bottom to top.
 
     Args:
@@ -217,8 +227,14 @@ def torus(major: float, tube: float, segments: int = 32, sides: int = 10) -> Mes
     u = np.linspace(0, 2 * math.pi, segments + 1)[:, None]
     v = np.linspace(0, 2 * math.pi, sides + 1)[None, :]
     n = np.stack([np.cos(v) * np.cos(u), np.cos(v) * np.sin(u), np.sin(v) * np.ones_like(u)], -1)
-    p = np.stack([(major + tube * np.cos(v)) * np.cos(u), (major + tube * np.cos(v)) * np.sin(u),
-                  tube * np.sin(v) * np.ones_like(u)], -1)  # fmt: skip
+    p = np.stack(
+        [
+            (major + tube * np.cos(v)) * np.cos(u),
+            (major + tube * np.cos(v)) * np.sin(u),
+            tube * np.sin(v) * np.ones_like(u),
+        ],
+        -1,
+    )
     idx = np.arange(p.shape[0] * p.shape[1]).reshape(p.shape[:2])
     a, b, c, d = idx[:-1, :-1], idx[1:, :-1], idx[1:, 1:], idx[:-1, 1:]
     tris = np.concatenate(
@@ -259,16 +275,30 @@ class GlbWriter:
         is_index = kind == gl.SCALAR
         data = array.astype(np.uint32 if is_index else np.float32)
         extra = {} if is_index else {"min": data.min(0).tolist(), "max": data.max(0).tolist()}
-        self.gltf.accessors.append(gl.Accessor(
-            bufferView=self._view(data.tobytes(), target), count=len(data), type=kind,
-            componentType=gl.UNSIGNED_INT if is_index else gl.FLOAT, **extra))  # fmt: skip
+        self.gltf.accessors.append(
+            gl.Accessor(
+                bufferView=self._view(data.tobytes(), target),
+                count=len(data),
+                type=kind,
+                componentType=gl.UNSIGNED_INT if is_index else gl.FLOAT,
+                **extra,
+            )
+        )
         return len(self.gltf.accessors) - 1
 
-    def material(self, name: str, color: Sequence[float], *, metallic: float = 0.0,
-                 roughness: float = 0.6, texture: bytes | None = None) -> int:  # fmt: skip
+    def material(
+        self,
+        name: str,
+        color: Sequence[float],
+        *,
+        metallic: float = 0.0,
+        roughness: float = 0.6,
+        texture: bytes | None = None,
+    ) -> int:
         """Add a metallic-roughness material (``color``: linear RGBA factors)."""
-        pbr = gl.PbrMetallicRoughness(baseColorFactor=list(color), metallicFactor=metallic,
-                                      roughnessFactor=roughness)  # fmt: skip
+        pbr = gl.PbrMetallicRoughness(
+            baseColorFactor=list(color), metallicFactor=metallic, roughnessFactor=roughness
+        )
         if texture is not None:
             self.gltf.images.append(gl.Image(bufferView=self._view(texture), mimeType="image/png"))
             self.gltf.textures.append(gl.Texture(sampler=0, source=len(self.gltf.images) - 1))
@@ -320,13 +350,19 @@ def _column_mesh(height: float = 5.0, diameter: float = 0.85) -> Mesh:
     r = diameter / 2
     shaft_h = height * 0.88
     # entasis: the shaft swells slightly above its lower third, then tapers to 0.78 r
-    shaft = [(r * (1 - 0.22 * (t**1.5)) * (1 + 0.015 * math.sin(math.pi * t)), shaft_h * t)
-             for t in np.linspace(0, 1, 8)]  # fmt: skip
+    shaft = [
+        (r * (1 - 0.22 * (t**1.5)) * (1 + 0.015 * math.sin(math.pi * t)), shaft_h * t)
+        for t in np.linspace(0, 1, 8)
+    ]
     mesh = lathe(shaft, 80, flutes=20, flute_depth=0.06)
     top = shaft_h
     neck = 0.78 * r
-    echinus = [(neck, top), (neck * 1.12, top + 0.06), (r * 1.12, top + 0.16),
-               (r * 1.22, top + 0.24)]  # fmt: skip
+    echinus = [
+        (neck, top),
+        (neck * 1.12, top + 0.06),
+        (r * 1.12, top + 0.16),
+        (r * 1.22, top + 0.24),
+    ]
     mesh = mesh + lathe(echinus, 40)
     abacus = height - top - 0.24
     return mesh + box((r * 2.6, r * 2.6, abacus), (0, 0, height - abacus / 2))

@@ -208,10 +208,25 @@ class RalphServer:
         first = self.users[0]
         subprocess.run(
             [
-                str(self.ralph), "auth", "-u", first, "-p", self.password, "-s", "all",
-                "-M", f"mailto:{first}@example.org", "-t", first, "-w",
+                str(self.ralph),
+                "auth",
+                "-u",
+                first,
+                "-p",
+                self.password,
+                "-s",
+                "all",
+                "-M",
+                f"mailto:{first}@example.org",
+                "-t",
+                first,
+                "-w",
             ],
-            env=self._env(), cwd=self.workdir, check=True, capture_output=True, timeout=120,
+            env=self._env(),
+            cwd=self.workdir,
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
         # `ralph auth` costs ~1 s (interpreter start + bcrypt); the other users share the
         # password, so they reuse its hash with their own name, identity and target
@@ -233,17 +248,29 @@ class RalphServer:
         if not self.port:
             self.port = free_port(self.host)
         cmd = [
-            str(self.ralph), "runserver", "-b", "fs",
-            "--fs-default-directory-path", str(self.workdir / "data"),
-            "-h", self.host, "-p", str(self.port),
+            str(self.ralph),
+            "runserver",
+            "-b",
+            "fs",
+            "--fs-default-directory-path",
+            str(self.workdir / "data"),
+            "-h",
+            self.host,
+            "-p",
+            str(self.port),
         ]
         t0 = time.perf_counter()
         with open(self.log_path, "ab") as log:
             # its own process group: runserver starts uvicorn's reloader and a worker, and
             # both must go on exit. cwd is the work folder because the reloader watches it
             self._proc = subprocess.Popen(
-                cmd, env=self._env(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                cmd,
+                env=self._env(),
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         deadline = t0 + self.startup_timeout
         while time.perf_counter() < deadline:
@@ -375,8 +402,11 @@ def _smoke(ralph: Path) -> None:
 
     ctx = SessionContext(
         learner=Actor.account("https://school.example.org", "smoke-test"),
-        lesson_id="smoke", lesson_title="Smoke test", language="en",
-        registration=str(uuid4()), started=datetime.now(UTC),
+        lesson_id="smoke",
+        lesson_title="Smoke test",
+        language="en",
+        registration=str(uuid4()),
+        started=datetime.now(UTC),
     )
     stmt = statement_for(LessonStarted(t=0.0), ctx)
     with RalphServer(ralph) as lrs:

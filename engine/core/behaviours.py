@@ -251,9 +251,11 @@ class StopwatchBehaviour(Behaviour):
     def call(self, action: str) -> None:
         was_running = self.watch.running
         actions: dict[str, Callable[[], None]] = {
-            "start": self.watch.start, "stop": self.watch.stop,
-            "toggle": self.watch.toggle, "reset": self.watch.reset,
-        }  # fmt: skip
+            "start": self.watch.start,
+            "stop": self.watch.stop,
+            "toggle": self.watch.toggle,
+            "reset": self.watch.reset,
+        }
         if action not in actions:
             super().call(action)
         actions[action]()

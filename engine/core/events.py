@@ -71,7 +71,7 @@ class Move(Interaction):
 
 @dataclass(frozen=True)
 class Dwell(Interaction):
-    """The learner looked at an entity for ``dwell_ms`` (reported once the gaze leaves, >= 300 ms)."""
+    """The learner looked at an entity for ``dwell_ms``: sent once the gaze leaves, if >= 300 ms."""
 
     kind: ClassVar[str] = "dwell"
     entity: str

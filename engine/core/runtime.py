@@ -167,11 +167,14 @@ class Runtime:
         while step is not None and holds(step.complete_when, self):
             self.emit(
                 ev.StepCompleted(
-                    self.t, step=step.id, duration=self.t - self.progress.started,
-                    hints_used=self.progress.hints_shown, errors=self.progress.errors,
+                    self.t,
+                    step=step.id,
+                    duration=self.t - self.progress.started,
+                    hints_used=self.progress.hints_shown,
+                    errors=self.progress.errors,
                     skills=tuple(step.skills),
                 )
-            )  # fmt: skip
+            )
             self.step_index += 1
             step = self.step
             if step is None:
@@ -194,10 +197,14 @@ class Runtime:
         score = sum(self.tally.first_try.values()) / questions if self.tally.first_try else 1.0
         self.emit(
             ev.LessonCompleted(
-                self.t, duration=self.t, steps=len(self.lesson.steps),
-                hints_used=self.tally.hints, errors=self.tally.errors, score=round(score, 4),
+                self.t,
+                duration=self.t,
+                steps=len(self.lesson.steps),
+                hints_used=self.tally.hints,
+                errors=self.tally.errors,
+                score=round(score, 4),
             )
-        )  # fmt: skip
+        )
 
     # --- time ------------------------------------------------------------------------------
 
@@ -272,8 +279,16 @@ class Runtime:
 
     def _interacted(self, action: str, entity: str = "", target: str = "", **extra: Any) -> None:
         step = self.step
-        self.emit(ev.Interacted(self.t, action=action, entity=entity, target=target,
-                                step=step.id if step else "", **extra))  # fmt: skip
+        self.emit(
+            ev.Interacted(
+                self.t,
+                action=action,
+                entity=entity,
+                target=target,
+                step=step.id if step else "",
+                **extra,
+            )
+        )
 
     def _on_grab(self, i: ev.Grab) -> str | None:
         entity = self._entities.get(i.entity)
@@ -375,11 +390,16 @@ class Runtime:
             self.tally.errors += 1
         self.emit(
             ev.Answered(
-                self.t, question=i.question, response=i.response, correct=correct,
-                feedback=feedback, step=step.id if step else "", skills=tuple(question.skills),
+                self.t,
+                question=i.question,
+                response=i.response,
+                correct=correct,
+                feedback=feedback,
+                step=step.id if step else "",
+                skills=tuple(question.skills),
                 duration=self.t - self.progress.started,
             )
-        )  # fmt: skip
+        )
         return None
 
     def grade(self, question: Question, response: str | float) -> tuple[bool, str]:
@@ -426,10 +446,16 @@ class Runtime:
         hint_targets = tuple(hint.targets) or tuple(targets(step.complete_when))
         self.emit(
             ev.HintShown(
-                self.t, step=step.id, level=rung_index + 1, rung=hint.level,
-                text=hint.text, targets=hint_targets, requested=requested, trigger=trigger,
+                self.t,
+                step=step.id,
+                level=rung_index + 1,
+                rung=hint.level,
+                text=hint.text,
+                targets=hint_targets,
+                requested=requested,
+                trigger=trigger,
             )
-        )  # fmt: skip
+        )
         return None
 
     def _on_move(self, i: ev.Move) -> str | None:
@@ -471,7 +497,7 @@ class Runtime:
     # --- difficulty ------------------------------------------------------------------------
 
     def set_knob(self, knob: str, level: int, *, reason: str, actor: str = "adaptivity") -> None:
-        """Move a difficulty knob; emits :class:`~engine.core.events.KnobChanged` with the reason."""
+        """Move a difficulty knob; emits :class:`~engine.core.events.KnobChanged` with a reason."""
         spec = self.lesson.knob(knob)
         level = max(0, min(level, len(spec.levels) - 1))
         old = self.knobs.get(knob, spec.default)
@@ -569,8 +595,16 @@ class Runtime:
         self.measurements[instrument] = value
         self.progress.measurements[instrument] = value
         step = self.step
-        self.emit(ev.Measured(self.t, instrument=instrument, quantity=quantity, value=value,
-                              unit=unit, step=step.id if step else ""))  # fmt: skip
+        self.emit(
+            ev.Measured(
+                self.t,
+                instrument=instrument,
+                quantity=quantity,
+                value=value,
+                unit=unit,
+                step=step.id if step else "",
+            )
+        )
 
     def readout(self, entity_id: str) -> str | None:
         """The text an instrument shows now."""

@@ -155,9 +155,15 @@ class LogicPilot:
 class ScriptDriver:
     """Runs a learner script: each action becomes interactions and passing lesson time."""
 
-    def __init__(self, runtime: Runtime, pilot: Pilot, *, frame_dt: float = 1.0 / 30.0,
-                 handle: Callable[[ev.Interaction], str | None] | None = None,
-                 on_frame: Callable[[], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        runtime: Runtime,
+        pilot: Pilot,
+        *,
+        frame_dt: float = 1.0 / 30.0,
+        handle: Callable[[ev.Interaction], str | None] | None = None,
+        on_frame: Callable[[], None] | None = None,
+    ) -> None:
         """Drive ``runtime`` through ``pilot``.
 
         Args:
@@ -301,7 +307,8 @@ class ScriptDriver:
         while not self._reached(wait):
             if self.rt.t >= deadline:
                 raise ScriptError(
-                    f"waited {wait.timeout:g} s for {wait.until} {wait.step or wait.narration or ''}".rstrip()
+                    f"waited {wait.timeout:g} s for {wait.until} "
+                    f"{wait.step or wait.narration or ''}".rstrip()
                 )
             self.pass_time(self.frame_dt)
 

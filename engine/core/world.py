@@ -107,8 +107,11 @@ class World:
             parent = self.entities[parent].parent
         local = position
         for ancestor in reversed(chain):
-            offset = (local[0] - ancestor.local_position[0], local[1] - ancestor.local_position[1],
-                      local[2] - ancestor.local_position[2])  # fmt: skip
+            offset = (
+                local[0] - ancestor.local_position[0],
+                local[1] - ancestor.local_position[1],
+                local[2] - ancestor.local_position[2],
+            )
             local = hpr_unrotate(offset, ancestor.rotation)
         state.local_position = local
         self.dirty.add(entity_id)

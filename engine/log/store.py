@@ -244,9 +244,7 @@ class SessionStore:
             if cur.rowcount == 0:
                 raise UnknownSession(session)
 
-    def end_session(
-        self, session: str, completed: bool, *, ended: datetime | None = None
-    ) -> None:
+    def end_session(self, session: str, completed: bool, *, ended: datetime | None = None) -> None:
         """Mark the session ended, so :meth:`latest_unfinished` no longer offers it."""
         with self._tx() as db:
             cur = db.execute(
@@ -302,9 +300,7 @@ class SessionStore:
 
     def statements(self, session: str) -> list[dict[str, Any]]:
         """The session's statements in append order."""
-        rows = self._query(
-            "SELECT json FROM statements WHERE session = ? ORDER BY seq", (session,)
-        )
+        rows = self._query("SELECT json FROM statements WHERE session = ? ORDER BY seq", (session,))
         return [json.loads(r[0]) for r in rows]
 
     def statement_count(self, session: str) -> int:

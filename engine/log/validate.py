@@ -28,25 +28,59 @@ _DURATION = re.compile(
 )
 
 _STATEMENT_KEYS = {
-    "id", "actor", "verb", "object", "result", "context", "timestamp", "stored", "authority",
-    "version", "attachments",
+    "id",
+    "actor",
+    "verb",
+    "object",
+    "result",
+    "context",
+    "timestamp",
+    "stored",
+    "authority",
+    "version",
+    "attachments",
 }
 _SUBSTATEMENT_KEYS = {"objectType", "actor", "verb", "object", "result", "context", "timestamp"}
 _AGENT_KEYS = {"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account", "member"}
 _ACTIVITY_KEYS = {"objectType", "id", "definition"}
 _DEFINITION_KEYS = {
-    "name", "description", "type", "moreInfo", "extensions", "interactionType",
-    "correctResponsesPattern", "choices", "scale", "source", "target", "steps",
+    "name",
+    "description",
+    "type",
+    "moreInfo",
+    "extensions",
+    "interactionType",
+    "correctResponsesPattern",
+    "choices",
+    "scale",
+    "source",
+    "target",
+    "steps",
 }
 _INTERACTION_TYPES = {
-    "true-false", "choice", "fill-in", "long-fill-in", "matching", "performance", "sequencing",
-    "likert", "numeric", "other",
+    "true-false",
+    "choice",
+    "fill-in",
+    "long-fill-in",
+    "matching",
+    "performance",
+    "sequencing",
+    "likert",
+    "numeric",
+    "other",
 }
 _RESULT_KEYS = {"score", "success", "completion", "response", "duration", "extensions"}
 _SCORE_KEYS = {"scaled", "raw", "min", "max"}
 _CONTEXT_KEYS = {
-    "registration", "instructor", "team", "contextActivities", "revision", "platform",
-    "language", "statement", "extensions",
+    "registration",
+    "instructor",
+    "team",
+    "contextActivities",
+    "revision",
+    "platform",
+    "language",
+    "statement",
+    "extensions",
 }
 _CONTEXT_ACTIVITY_KEYS = {"parent", "grouping", "category", "other"}
 
@@ -244,9 +278,7 @@ class _Checker:
         if not self.obj(path, value, _SCORE_KEYS):
             return
         nums = {
-            k: value[k]
-            for k in _SCORE_KEYS
-            if k in value and self.number(f"{path}.{k}", value[k])
+            k: value[k] for k in _SCORE_KEYS if k in value and self.number(f"{path}.{k}", value[k])
         }
         if "scaled" in nums and not -1 <= nums["scaled"] <= 1:
             self.err(f"{path}.scaled", f"must be in [-1, 1], got {nums['scaled']}")

@@ -54,8 +54,19 @@ VERBS: dict[str, str] = {
     **{
         name: ADL_VERBS + name
         for name in (
-            "initialized", "terminated", "suspended", "resumed", "experienced", "answered",
-            "attempted", "asked", "interacted", "mastered", "completed", "passed", "failed",
+            "initialized",
+            "terminated",
+            "suspended",
+            "resumed",
+            "experienced",
+            "answered",
+            "attempted",
+            "asked",
+            "interacted",
+            "mastered",
+            "completed",
+            "passed",
+            "failed",
             "scored",
         )
     },
@@ -350,8 +361,12 @@ def _lesson_resumed(b: _Builder, e: LessonResumed, seq: int) -> list[dict[str, A
 def _step_started(b: _Builder, e: StepStarted, seq: int) -> list[dict[str, Any]]:
     return [
         b.statement(
-            e, seq, "experienced", b.step(e.step, e.instruction),
-            step=e.step, extensions={ext("step-index"): e.index},
+            e,
+            seq,
+            "experienced",
+            b.step(e.step, e.instruction),
+            step=e.step,
+            extensions={ext("step-index"): e.index},
         )
     ]
 
@@ -409,7 +424,11 @@ def _measured(b: _Builder, e: Measured, seq: int) -> list[dict[str, Any]]:
     values = {"quantity": e.quantity, "value": _num(e.value), "unit": e.unit}
     return [
         b.statement(
-            e, seq, "measured", b.entity(e.instrument), step=e.step,
+            e,
+            seq,
+            "measured",
+            b.entity(e.instrument),
+            step=e.step,
             result={"extensions": _result_ext(values)},
         )
     ]
@@ -446,16 +465,12 @@ def _narration_started(b: _Builder, e: NarrationStarted, seq: int) -> list[dict[
     # the captions are lesson content (already in the lesson file): log their count, not text
     values = {"duration": iso_duration(e.duration), "captions": len(e.captions)}
     return [
-        b.statement(
-            e, seq, "experienced", _narration(b, e.entity), extensions=_result_ext(values)
-        )
+        b.statement(e, seq, "experienced", _narration(b, e.entity), extensions=_result_ext(values))
     ]
 
 
 def _narration_finished(b: _Builder, e: NarrationFinished, seq: int) -> list[dict[str, Any]]:
-    return [
-        b.statement(e, seq, "completed", _narration(b, e.entity), result={"completion": True})
-    ]
+    return [b.statement(e, seq, "completed", _narration(b, e.entity), result={"completion": True})]
 
 
 def _knob_changed(b: _Builder, e: KnobChanged, seq: int) -> list[dict[str, Any]]:
@@ -467,8 +482,11 @@ def _knob_changed(b: _Builder, e: KnobChanged, seq: int) -> list[dict[str, Any]]
         actor = RUNTIME_AGENT
     obj = b.activity(b.ctx.activity_iri("knobs", e.knob), "knob", e.knob)
     values = {
-        "knob": e.knob, "from-level": e.from_level, "to-level": e.to_level,
-        "reason": e.reason, "changed-by": e.actor,
+        "knob": e.knob,
+        "from-level": e.from_level,
+        "to-level": e.to_level,
+        "reason": e.reason,
+        "changed-by": e.actor,
     }
     result = {"extensions": _result_ext(values)}
     return [b.statement(e, seq, "adjusted", obj, actor=actor, result=result)]
@@ -482,11 +500,17 @@ def _lesson_completed(b: _Builder, e: LessonCompleted, seq: int) -> list[dict[st
     threshold = b.ctx.passing_score
     passed = threshold is None or (scaled is not None and scaled >= threshold)
     completed = b.statement(
-        e, seq, "completed", b.lesson(),
+        e,
+        seq,
+        "completed",
+        b.lesson(),
         result={"completion": True, "duration": duration, "extensions": summary},
     )
     verdict = b.statement(
-        e, seq + 1, "passed" if passed else "failed", b.lesson(),
+        e,
+        seq + 1,
+        "passed" if passed else "failed",
+        b.lesson(),
         result={
             "success": passed,
             "completion": True,
@@ -502,7 +526,10 @@ def _lesson_ended(b: _Builder, e: LessonEnded, seq: int) -> list[dict[str, Any]]
     values = {"completed": e.completed, "end-reason": e.reason}
     return [
         b.statement(
-            e, seq, "terminated", b.lesson(),
+            e,
+            seq,
+            "terminated",
+            b.lesson(),
             result={"duration": iso_duration(e.t), "extensions": _result_ext(values)},
         )
     ]

@@ -102,7 +102,9 @@ class Player(Strict):
 
     position: Vec3 = (0.0, -3.0, 0.0)
     heading: float = Field(0.0, description="degrees about Z; 0 looks along +Y")
-    pitch: float = Field(0.0, ge=-60, le=60, description="initial gaze, degrees; negative looks down")
+    pitch: float = Field(
+        0.0, ge=-60, le=60, description="initial gaze, degrees; negative looks down"
+    )
     eye_height: Length = 1.6
 
 
@@ -187,9 +189,20 @@ class Entity(Strict):
     def components(self) -> dict[str, Any]:
         """The components this entity has, by name (only those that are set)."""
         names = (
-            "grabbable", "snap_zone", "button", "point_of_interest", "info_panel", "narration",
-            "pendulum", "container", "burette", "ph_meter", "stopwatch", "ruler", "scale_meter",
-        )  # fmt: skip
+            "grabbable",
+            "snap_zone",
+            "button",
+            "point_of_interest",
+            "info_panel",
+            "narration",
+            "pendulum",
+            "container",
+            "burette",
+            "ph_meter",
+            "stopwatch",
+            "ruler",
+            "scale_meter",
+        )
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
@@ -304,7 +317,8 @@ class Step(Strict):
         levels = [HINT_ORDER.index(h.level) for h in hints]
         if levels != sorted(levels) or {h.level for h in hints} != set(HINT_ORDER):
             raise ValueError(
-                "the hint ladder climbs highlight -> concept -> demonstrate, with each level at least once"
+                "the hint ladder climbs highlight -> concept -> demonstrate, "
+                "with each level at least once"
             )
         return hints
 

@@ -266,10 +266,16 @@ def load_lesson(path: str | Path, *, check: bool = True) -> LoadedLesson:
     warnings: list[Diagnostic] = []
     if not text.startswith(SCHEMA_COMMENT):
         warnings.append(
-            Diagnostic(shown, 1, 1, "schema-comment",
-                       f"start the file with '{SCHEMA_COMMENT}<path to schema/lesson.schema.json>' for editor completion",
-                       "warning")
-        )  # fmt: skip
+            Diagnostic(
+                shown,
+                1,
+                1,
+                "schema-comment",
+                f"start the file with '{SCHEMA_COMMENT}<path to schema/lesson.schema.json>' "
+                "for editor completion",
+                "warning",
+            )
+        )
     if check:
         from engine.model.checks import check_lesson
 

@@ -44,10 +44,27 @@ class Box:
         return str(self.text.getText()) if not self.text.isHidden() else ""
 
 
-def _box(parent: NodePath, *, pos: tuple[float, float], scale: float, align: int, wrap: float,
-         fg: Rgba = INK, bg: Rgba = PAPER) -> Box:  # fmt: skip
-    text = OnscreenText(text="", parent=parent, pos=pos, scale=scale, fg=fg, align=align, font=default_font(),
-                        wordwrap=wrap, mayChange=True)  # fmt: skip
+def _box(
+    parent: NodePath,
+    *,
+    pos: tuple[float, float],
+    scale: float,
+    align: int,
+    wrap: float,
+    fg: Rgba = INK,
+    bg: Rgba = PAPER,
+) -> Box:
+    text = OnscreenText(
+        text="",
+        parent=parent,
+        pos=pos,
+        scale=scale,
+        fg=fg,
+        align=align,
+        font=default_font(),
+        wordwrap=wrap,
+        mayChange=True,
+    )
     node: TextNode = text.textNode
     node.setCardColor(*bg)
     node.setCardAsMargin(0.6, 0.6, 0.4, 0.4)
@@ -72,20 +89,47 @@ class Hud:
         self.instruction = _box(
             self.root, pos=(-1.25, 0.88), scale=s, align=TextNode.ALeft, wrap=24
         )
-        self.hint = _box(self.root, pos=(0.55, 0.88), scale=s * 0.9, align=TextNode.ALeft, wrap=22,
-                         bg=HINT_PAPER)  # fmt: skip
-        self.caption = _box(self.root, pos=(0.0, -0.85), scale=s, align=TextNode.ACenter, wrap=34,
-                            fg=(1, 1, 1, 1), bg=(0, 0, 0, 0.75))  # fmt: skip
+        self.hint = _box(
+            self.root, pos=(0.55, 0.88), scale=s * 0.9, align=TextNode.ALeft, wrap=22, bg=HINT_PAPER
+        )
+        self.caption = _box(
+            self.root,
+            pos=(0.0, -0.85),
+            scale=s,
+            align=TextNode.ACenter,
+            wrap=34,
+            fg=(1, 1, 1, 1),
+            bg=(0, 0, 0, 0.75),
+        )
         self.question = _box(self.root, pos=(0.0, -0.25), scale=s, align=TextNode.ACenter, wrap=30)
-        self.feedback = _box(self.root, pos=(0.0, 0.45), scale=s * 1.1, align=TextNode.ACenter, wrap=30,
-                             fg=(1, 1, 1, 1), bg=CORRECT)  # fmt: skip
-        self.status = _box(self.root, pos=(-1.25, -0.95), scale=s * 0.7, align=TextNode.ALeft, wrap=40,
-                           bg=(1, 1, 1, 0.6))  # fmt: skip
+        self.feedback = _box(
+            self.root,
+            pos=(0.0, 0.45),
+            scale=s * 1.1,
+            align=TextNode.ACenter,
+            wrap=30,
+            fg=(1, 1, 1, 1),
+            bg=CORRECT,
+        )
+        self.status = _box(
+            self.root,
+            pos=(-1.25, -0.95),
+            scale=s * 0.7,
+            align=TextNode.ALeft,
+            wrap=40,
+            bg=(1, 1, 1, 0.6),
+        )
         self.centre = _box(
             self.root, pos=(0.0, 0.1), scale=s * 1.4, align=TextNode.ACenter, wrap=22
         )
-        self.crosshair = OnscreenText(text="+", parent=self.root, pos=(0, -0.02), scale=0.08,
-                                      fg=(1, 1, 1, 0.9), shadow=(0, 0, 0, 1))  # fmt: skip
+        self.crosshair = OnscreenText(
+            text="+",
+            parent=self.root,
+            pos=(0, -0.02),
+            scale=0.08,
+            fg=(1, 1, 1, 0.9),
+            shadow=(0, 0, 0, 1),
+        )
 
     def set_text_scale(self, scale: float) -> None:
         """Rebuild the overlay at a new text size, keeping what it shows."""

@@ -86,7 +86,9 @@ class Presenter:
         self.demo: Demo | None = None
         self.sounds = self._load_sounds()
         self.pulse = 0.0
-        self.pendulums = [b for bs in runtime.behaviours.values() for b in bs if isinstance(b, PendulumBehaviour)]
+        self.pendulums = [
+            b for bs in runtime.behaviours.values() for b in bs if isinstance(b, PendulumBehaviour)
+        ]
         self.strings_shown: dict[str, bool] = {}
         runtime.subscribe(self.on_event)
         self.sync(force=True)
@@ -247,7 +249,9 @@ class Presenter:
         for pendulum in self.pendulums:
             attached = pendulum.attached
             if attached:
-                self.scene.set_pendulum(pendulum.entity, pendulum.sim.bob_offset(pendulum.spec.plane_heading))
+                self.scene.set_pendulum(
+                    pendulum.entity, pendulum.sim.bob_offset(pendulum.spec.plane_heading)
+                )
             if attached != self.strings_shown.get(pendulum.entity):
                 self.scene.show_string(pendulum.entity, attached)
                 self.strings_shown[pendulum.entity] = attached

@@ -100,8 +100,9 @@ def _build_entity(
         warnings += apply_material(look, entity.material, loaded.asset_path, priority=1)
     if entity.info_panel is not None:
         panel = entity.info_panel
-        made = make_panel(fixed, title=panel.title, body=panel.body, width=panel.width,
-                          timeline=panel.timeline)  # fmt: skip
+        made = make_panel(
+            fixed, title=panel.title, body=panel.body, width=panel.width, timeline=panel.timeline
+        )
         if look is None:
             look = made
 
@@ -182,8 +183,9 @@ def _add_extras(entity: Entity, parts: dict[str, EntityParts], warnings: list[st
         spec = _LabelSpec(entity.button.label, 0.04, "#111111", True, (0.0, 0.0, 0.0))
     if spec is not None:
         offset = spec.offset if any(spec.offset) else label_offset(own, spec.size)
-        own.label = make_label(own.fixed, spec.text, size=spec.size, color=spec.color,
-                               billboard=spec.billboard)  # fmt: skip
+        own.label = make_label(
+            own.fixed, spec.text, size=spec.size, color=spec.color, billboard=spec.billboard
+        )
         own.label.set_pos(*offset)
     if entity.snap_zone is not None:
         snap_marker(own.fixed, entity.snap_zone)

@@ -123,8 +123,9 @@ def apply_material(
     return problems
 
 
-def set_flat_material(node: NodePath, rgba_linear: RGBA, *, roughness: float = 0.6,
-                      priority: int = 0) -> None:  # fmt: skip
+def set_flat_material(
+    node: NodePath, rgba_linear: RGBA, *, roughness: float = 0.6, priority: int = 0
+) -> None:
     """A plain dielectric material of one linear colour (floors, walls, liquids)."""
     mat = PandaMaterial("flat")
     mat.set_base_color(LColor(*rgba_linear))

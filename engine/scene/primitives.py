@@ -144,8 +144,9 @@ def _ring(segments: int) -> list[tuple[float, float, float]]:
     ]
 
 
-def _cap(positions: list, normals: list, uvs: list, triangles: list, r: float, z: float,
-         segments: int) -> None:  # fmt: skip
+def _cap(
+    positions: list, normals: list, uvs: list, triangles: list, r: float, z: float, segments: int
+) -> None:
     """A disc at height ``z`` facing away from the origin along Z."""
     nz = 1.0 if z > 0 else -1.0
     centre = len(positions)

@@ -259,8 +259,12 @@ def _timeline(
     ticks: list[_Tick] = []
     for i, entry in enumerate(entries):
         x = left + (entry.year - first) / (last - first) * (right - left) if last != first else 0.0
-        node = _text_node(f"tick-{i}", f"{format_year(entry.year, with_era=era)}\n{entry.label}",
-                          INK_COLOR, TextNode.A_center)  # fmt: skip
+        node = _text_node(
+            f"tick-{i}",
+            f"{format_year(entry.year, with_era=era)}\n{entry.label}",
+            INK_COLOR,
+            TextNode.A_center,
+        )
         node.set_wordwrap(min(0.4, (right - left) / 2) / scale)
         label = _attach_text(line, node)
         label.set_scale(scale)
@@ -278,8 +282,9 @@ def _timeline(
         centre = min(max(x, left + half), right - half)
         label.set_x(centre)
         extra = (node.get_num_rows() - 1) * node.get_line_height() * scale
-        ticks.append(_Tick(x, label, centre - half, centre + half,
-                           TIMELINE_HEIGHT + descent + extra, extra))  # fmt: skip
+        ticks.append(
+            _Tick(x, label, centre - half, centre + half, TIMELINE_HEIGHT + descent + extra, extra)
+        )
     lanes = _lanes(ticks, space=0.03)
     rows = [max((t.height for t in ticks if t.lane == k), default=0.0) + gap for k in range(lanes)]
     # where each lane starts, measured outward from the line

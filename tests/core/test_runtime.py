@@ -19,7 +19,7 @@ def hang_bob(rt: Runtime) -> None:
 
 
 def test_start_shows_first_step(lab: tuple[Runtime, Recorder]) -> None:
-    rt, rec = lab
+    _rt, rec = lab
     started = rec.of(ev.StepStarted)
     assert [s.step for s in started] == ["hang_bob"]
     assert rec.of(ev.LessonStarted)[0].t == 0.0
@@ -38,7 +38,7 @@ def test_placing_bob_on_hook_completes_setup_and_hangs_it(lab: tuple[Runtime, Re
 
 
 def test_release_far_from_zone_does_not_snap(lab: tuple[Runtime, Recorder]) -> None:
-    rt, rec = lab
+    rt, _rec = lab
     rt.handle(ev.Grab(entity="bob"))
     rt.handle(ev.Release(entity="bob", position=(2.0, 2.0, 1.0)))
     assert rt.in_zone("bob") is None
@@ -64,7 +64,7 @@ def test_cannot_grab_walls_or_hidden_distractors(lab: tuple[Runtime, Recorder]) 
 
 
 def test_button_sets_length_and_tape_measures_it(lab: tuple[Runtime, Recorder]) -> None:
-    rt, rec = lab
+    rt, _rec = lab
     hang_bob(rt)
     assert rt.value("tape.reading") == pytest.approx(0.5)
     rt.handle(ev.Press(entity="length_long"))

@@ -82,7 +82,8 @@ CRASHER = textwrap.dedent(
     session = LessonSession(load_lesson("pendulum-lab"), SessionStore(sys.argv[1]), learner="bo")
     session.start()
     session.handle(ev.Grab(entity="bob"))
-    session.handle(ev.Release(entity="bob", position=session.runtime.world.world_position("pendulum")))
+    hook = session.runtime.world.world_position("pendulum")
+    session.handle(ev.Release(entity="bob", position=hook))
     session.handle(ev.Press(entity="length_long"))
     print(session.store.statement_count(session.session_id), flush=True)
     os._exit(9)  # die without closing anything, as a power cut would
@@ -92,8 +93,13 @@ CRASHER = textwrap.dedent(
 
 def test_crash_mid_lesson_loses_nothing_and_resumes(pendulum: LoadedLesson, tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite"
-    proc = subprocess.run([sys.executable, "-c", CRASHER, str(db)], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}, check=False)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASHER, str(db)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        check=False,
+    )
     assert proc.returncode == 9, proc.stderr
     written = int(proc.stdout.strip())
     store = SessionStore(db)

@@ -22,8 +22,13 @@ def lesson_cli(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config")}
     return subprocess.run(
         [sys.executable, "-m", "tools.cli", *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def png_pixels(path: Path) -> np.ndarray:
@@ -38,11 +43,23 @@ def verb(stmt: dict) -> str:
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_walkthrough_completes_with_valid_statements_and_a_real_frame(lesson: str, tmp_path: Path) -> None:
+def test_walkthrough_completes_with_valid_statements_and_a_real_frame(
+    lesson: str, tmp_path: Path
+) -> None:
     png, log = tmp_path / "out.png", tmp_path / "log.jsonl"
     script = LESSONS_DIR / lesson / "scripts" / "walkthrough.yaml"
-    proc = lesson_cli("run", lesson, "--headless", "--script", str(script), "--screenshot", str(png),
-                      "--record", str(log), tmp=tmp_path)  # fmt: skip
+    proc = lesson_cli(
+        "run",
+        lesson,
+        "--headless",
+        "--script",
+        str(script),
+        "--screenshot",
+        str(png),
+        "--record",
+        str(log),
+        tmp=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "completed" in proc.stdout
 
@@ -68,11 +85,25 @@ def test_walkthrough_completes_with_valid_statements_and_a_real_frame(lesson: st
 def test_pendulum_statements_tell_the_learners_story(tmp_path: Path) -> None:
     log = tmp_path / "log.jsonl"
     script = LESSONS_DIR / "pendulum-lab" / "scripts" / "walkthrough.yaml"
-    proc = lesson_cli("run", "pendulum-lab", "--headless", "--script", str(script), "--record", str(log),
-                      "--size", "320x180", tmp=tmp_path)  # fmt: skip
+    proc = lesson_cli(
+        "run",
+        "pendulum-lab",
+        "--headless",
+        "--script",
+        str(script),
+        "--record",
+        str(log),
+        "--size",
+        "320x180",
+        tmp=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     statements = read_jsonl(log, strict=True)
-    placed = [s for s in statements if verb(s) == "interacted" and s["object"]["id"].endswith("/entities/bob")]
+    placed = [
+        s
+        for s in statements
+        if verb(s) == "interacted" and s["object"]["id"].endswith("/entities/bob")
+    ]
     assert placed, "grabbing and placing the bob were not recorded"
     answers = [s for s in statements if verb(s) == "answered"]
     assert [a["result"]["success"] for a in answers] == [True, True]
@@ -83,7 +114,16 @@ def test_pendulum_statements_tell_the_learners_story(tmp_path: Path) -> None:
 def test_a_script_that_stops_early_fails_with_the_reason(tmp_path: Path) -> None:
     script = tmp_path / "lazy.yaml"
     script.write_text("- grab: bob\n- place_on: pendulum\n")
-    proc = lesson_cli("run", "pendulum-lab", "--headless", "--script", str(script), "--size", "320x180", tmp=tmp_path)
+    proc = lesson_cli(
+        "run",
+        "pendulum-lab",
+        "--headless",
+        "--script",
+        str(script),
+        "--size",
+        "320x180",
+        tmp=tmp_path,
+    )
     assert proc.returncode == 2
     assert "not completed at step 'set_length'" in proc.stdout
 
@@ -91,7 +131,16 @@ def test_a_script_that_stops_early_fails_with_the_reason(tmp_path: Path) -> None
 def test_a_script_action_that_cannot_happen_names_the_action(tmp_path: Path) -> None:
     script = tmp_path / "bad.yaml"
     script.write_text("- grab: bench\n")
-    proc = lesson_cli("run", "pendulum-lab", "--headless", "--script", str(script), "--size", "320x180", tmp=tmp_path)
+    proc = lesson_cli(
+        "run",
+        "pendulum-lab",
+        "--headless",
+        "--script",
+        str(script),
+        "--size",
+        "320x180",
+        tmp=tmp_path,
+    )
     assert proc.returncode == 2
     assert "action 1 (grab)" in proc.stdout and "cannot be picked up" in proc.stdout
 
@@ -104,7 +153,11 @@ def test_headless_without_a_script_is_refused(tmp_path: Path) -> None:
 
 def test_an_invalid_lesson_prints_located_errors_not_a_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "lesson.yaml"
-    bad.write_text((LESSONS_DIR / "pendulum-lab" / "lesson.yaml").read_text().replace("zone: pendulum", "zone: pendulumm"))
+    bad.write_text(
+        (LESSONS_DIR / "pendulum-lab" / "lesson.yaml")
+        .read_text()
+        .replace("zone: pendulum", "zone: pendulumm")
+    )
     proc = lesson_cli("run", str(bad), "--headless", "--script", "x.yaml", tmp=tmp_path)
     assert proc.returncode == 1
     assert "unknown-entity" in proc.stderr and "did you mean 'pendulum'?" in proc.stderr
@@ -114,15 +167,37 @@ def test_an_invalid_lesson_prints_located_errors_not_a_traceback(tmp_path: Path)
 def test_resume_continues_an_interrupted_session(tmp_path: Path) -> None:
     first = tmp_path / "first.yaml"
     first.write_text("- grab: bob\n- place_on: pendulum\n- press: length_long\n")
-    proc = lesson_cli("run", "pendulum-lab", "--headless", "--script", str(first), "--size", "320x180", tmp=tmp_path)
+    proc = lesson_cli(
+        "run",
+        "pendulum-lab",
+        "--headless",
+        "--script",
+        str(first),
+        "--size",
+        "320x180",
+        tmp=tmp_path,
+    )
     assert proc.returncode == 2
     rest = tmp_path / "rest.yaml"
-    walkthrough = (LESSONS_DIR / "pendulum-lab" / "scripts" / "walkthrough.yaml").read_text().splitlines()
+    walkthrough = (
+        (LESSONS_DIR / "pendulum-lab" / "scripts" / "walkthrough.yaml").read_text().splitlines()
+    )
     actions = [line for line in walkthrough if line.startswith("- ")]
     rest.write_text("\n".join(actions[3:]) + "\n")
     log = tmp_path / "rest.jsonl"
-    proc = lesson_cli("run", "pendulum-lab", "--resume", "--headless", "--script", str(rest), "--record", str(log),
-                      "--size", "320x180", tmp=tmp_path)  # fmt: skip
+    proc = lesson_cli(
+        "run",
+        "pendulum-lab",
+        "--resume",
+        "--headless",
+        "--script",
+        str(rest),
+        "--record",
+        str(log),
+        "--size",
+        "320x180",
+        tmp=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     verbs = [verb(s) for s in read_jsonl(log, strict=True)]
     assert verbs[0] == "resumed" and "initialized" not in verbs

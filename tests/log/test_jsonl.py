@@ -100,7 +100,10 @@ def test_every_line_survives_kill_9(tmp_path: Path) -> None:
     n = 300
     proc = subprocess.run(
         [sys.executable, "-c", KILLED, str(path), str(n)],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120, check=False,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == -signal.SIGKILL
     assert [r["seq"] for r in read_jsonl(path, strict=True)] == list(range(n))

@@ -104,7 +104,7 @@ def test_resending_is_idempotent_and_a_changed_statement_conflicts(lrs: RalphSer
 
 
 def _random_events(rng: random.Random, n: int) -> list[LessonEvent]:
-    words = ["bob", "hook", "Über-Pendel", "振り子", "a b/c?d#e", "", "x" * 200, "it's \"quoted\""]
+    words = ["bob", "hook", "Über-Pendel", "振り子", "a b/c?d#e", "", "x" * 200, 'it\'s "quoted"']
     out: list[LessonEvent] = []
     t = 0.0
     for _ in range(n):
@@ -116,21 +116,38 @@ def _random_events(rng: random.Random, n: int) -> list[LessonEvent]:
                 [
                     StepStarted(t=t, step=w or "s", index=rng.randrange(9), instruction=v),
                     Interacted(
-                        t=t, action=w or "grab", entity=v, step=w,
+                        t=t,
+                        action=w or "grab",
+                        entity=v,
+                        step=w,
                         dwell_ms=rng.choice([None, 300, 10**6]),
                         position=rng.choice([None, (num, 1.0, -2.0)]),
                     ),
                     Answered(
-                        t=t, question=w or "q", response=v if rng.random() < 0.5 else num,
-                        correct=rng.random() < 0.5, feedback=v, duration=abs(num) % 1e5,
+                        t=t,
+                        question=w or "q",
+                        response=v if rng.random() < 0.5 else num,
+                        correct=rng.random() < 0.5,
+                        feedback=v,
+                        duration=abs(num) % 1e5,
                     ),
                     Measured(t=t, instrument=w or "ruler", quantity=v, value=num, unit=w),
                     HintShown(
-                        t=t, step=w, level=rng.randrange(1, 4), rung=v, text=w,
-                        targets=(w, v), requested=rng.random() < 0.5, trigger=v,
+                        t=t,
+                        step=w,
+                        level=rng.randrange(1, 4),
+                        rung=v,
+                        text=w,
+                        targets=(w, v),
+                        requested=rng.random() < 0.5,
+                        trigger=v,
                     ),
                     KnobChanged(
-                        t=t, knob=w or "k", from_level=1, to_level=2, reason=v,
+                        t=t,
+                        knob=w or "k",
+                        from_level=1,
+                        to_level=2,
+                        reason=v,
                         actor=rng.choice(["adaptivity", "teacher", "lesson"]),
                     ),
                 ]
@@ -170,4 +187,3 @@ def test_validator_refuses_what_the_lrs_refuses(lrs: RalphServer, name: str) -> 
         lrs.post_statements([stmt], user="rejects")
     assert err.value.status in (400, 422), err.value.body
     assert validate_statement(stmt) != []
-

@@ -67,7 +67,10 @@ def test_statements_and_interactions_round_trip_in_order(store: SessionStore) ->
     assert back[5] == (1.0, {"kind": "grab", "entity": "bob"})
     info = store.session(sid)
     assert (info.learner, info.lesson, info.started, info.ended) == (
-        LEARNER.key, ctx.lesson_id, START, None,
+        LEARNER.key,
+        ctx.lesson_id,
+        START,
+        None,
     )
 
 
@@ -196,7 +199,9 @@ def _spawn(tmp_path: Path, n: int, mode: str) -> tuple[subprocess.Popen[str], Pa
     registration = "5a0c6b1e-2f3d-4c5b-8a9e-0f1e2d3c4b5a"
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(db), registration, str(n), mode],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     return proc, db, registration
@@ -230,10 +235,11 @@ def test_writer_killed_from_outside_keeps_every_acknowledged_append(tmp_path: Pa
     stmts = store.statements(registration)
     assert len(stmts) >= acknowledged + 1
     # nothing half-written: every row parses and is in order
-    assert [s["context"]["extensions"]["https://peripatos.dev/xapi/extensions/lesson-time"]
-            for s in stmts] == [i / 10 for i in range(len(stmts))]
+    assert [
+        s["context"]["extensions"]["https://peripatos.dev/xapi/extensions/lesson-time"]
+        for s in stmts
+    ] == [i / 10 for i in range(len(stmts))]
     assert len(store.interactions(registration)) >= acknowledged + 1
     # and the database is still writable
     store.append_interaction(registration, 99.0, {"kind": "pause"})
     assert store.interactions(registration)[-1] == (99.0, {"kind": "pause"})
-

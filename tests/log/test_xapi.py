@@ -48,7 +48,8 @@ CUSTOM = "https://peripatos.dev/xapi/verbs/"
 
 def all_event_classes() -> list[type[LessonEvent]]:
     return [
-        c for _, c in inspect.getmembers(events, inspect.isclass)
+        c
+        for _, c in inspect.getmembers(events, inspect.isclass)
         if issubclass(c, LessonEvent) and c is not LessonEvent
     ]
 
@@ -166,7 +167,8 @@ def test_context_registration_parent_language_and_step() -> None:
     assert narration["object"]["id"] == lesson_iri + "/entities/narrator/narration"
     answered = [s for s in stmts if s["verb"]["id"] == ADL + "answered"]
     assert [a["object"]["id"] for a in answered] == [
-        lesson_iri + "/questions/period", lesson_iri + "/questions/depends-on"
+        lesson_iri + "/questions/period",
+        lesson_iri + "/questions/depends-on",
     ]
     assert all(a["context"]["extensions"][ext("step")] == "time" for a in answered)
 
@@ -234,8 +236,9 @@ def test_measured_keeps_value_and_unit_and_survives_nan() -> None:
 def test_system_actors() -> None:
     ctx = make_ctx()
     proactive = statement_for(
-        HintShown(t=1, step="s", level=1, rung="highlight", text="Look", requested=False,
-                  trigger="idle"),
+        HintShown(
+            t=1, step="s", level=1, rung="highlight", text="Look", requested=False, trigger="idle"
+        ),
         ctx,
     )
     assert proactive["actor"] == ADAPTIVITY_AGENT.to_xapi()
@@ -256,8 +259,11 @@ def test_system_actors() -> None:
     k = knob("adaptivity")
     assert k["actor"] == ADAPTIVITY_AGENT.to_xapi()
     assert k["result"]["extensions"] == {
-        ext("knob"): "precision", ext("from-level"): 2, ext("to-level"): 1,
-        ext("reason"): "P<0.7", ext("changed-by"): "adaptivity",
+        ext("knob"): "precision",
+        ext("from-level"): 2,
+        ext("to-level"): 1,
+        ext("reason"): "P<0.7",
+        ext("changed-by"): "adaptivity",
     }
     assert knob("teacher")["actor"] == TEACHER.to_xapi()
     assert knob("teacher", make_ctx(teacher=None))["actor"] == RUNTIME_AGENT.to_xapi()
@@ -291,9 +297,18 @@ def test_actor_needs_exactly_one_identifier() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "iso"),
-    [(0, "PT0S"), (-1, "PT0S"), (math.nan, "PT0S"), (1.5, "PT1.5S"), (0.004, "PT0S"),
-     (0.006, "PT0.01S"), (59.999, "PT1M"), (3600, "PT1H"), (3725.25, "PT1H2M5.25S"),
-     (90000, "PT25H")],
+    [
+        (0, "PT0S"),
+        (-1, "PT0S"),
+        (math.nan, "PT0S"),
+        (1.5, "PT1.5S"),
+        (0.004, "PT0S"),
+        (0.006, "PT0.01S"),
+        (59.999, "PT1M"),
+        (3600, "PT1H"),
+        (3725.25, "PT1H2M5.25S"),
+        (90000, "PT25H"),
+    ],
 )
 def test_iso_duration(seconds: float, iso: str) -> None:
     assert iso_duration(seconds) == iso

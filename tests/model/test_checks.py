@@ -107,8 +107,14 @@ BASE: dict[str, Any] = {
 
 def step(complete_when: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """A step with a valid hint ladder, tagged with the declared skill."""
-    return {"id": extra.pop("id", "s"), "instruction": "Do it.", "skills": ["doing"],
-            "complete_when": complete_when, "hints": HINTS, **extra}  # fmt: skip
+    return {
+        "id": extra.pop("id", "s"),
+        "instruction": "Do it.",
+        "skills": ["doing"],
+        "complete_when": complete_when,
+        "hints": HINTS,
+        **extra,
+    }
 
 
 PLACE = {"placed": {"entity": "ball", "zone": "cup"}}
@@ -204,8 +210,10 @@ def test_unknown_question_knob_and_skill(tmp_path: Path) -> None:
     assert one(run(tmp_path, step(PLACE, skills=["doin"])), "unknown-skill").message.endswith(
         "did you mean 'doing'?"
     )
-    found = run(tmp_path, step({"measured": {"instrument": "watch", "target": 1,
-                                            "tolerance": {"knob": "slack"}}}))  # fmt: skip
+    found = run(
+        tmp_path,
+        step({"measured": {"instrument": "watch", "target": 1, "tolerance": {"knob": "slack"}}}),
+    )
     assert one(found, "unknown-knob").message.startswith("'slack' is not a difficulty knob; fix")
 
 
@@ -328,8 +336,13 @@ def test_measured_target_is_of_the_kind_the_instrument_reads(tmp_path: Path) -> 
 
 def test_numeric_answer_unit_matches_its_ref(tmp_path: Path) -> None:
     def question(unit: str) -> list[Diagnostic]:
-        q = {"id": "q", "prompt": "Period?", "kind": "numeric", "answer": {"ref": "pivot.period"},
-             "unit": unit}  # fmt: skip
+        q = {
+            "id": "q",
+            "prompt": "Period?",
+            "kind": "numeric",
+            "answer": {"ref": "pivot.period"},
+            "unit": unit,
+        }
         return run(tmp_path, step(PLACE, ask="q"), questions=[q])
 
     assert codes(question("s")) == [] and codes(question("swings")) == []

@@ -40,18 +40,26 @@ def lesson_dict(entities: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     first = entities[0]["id"] if entities else "nothing"
     return {
         "metadata": {
-            "id": "scene-test", "title": "Scene test", "summary": "A lesson for render tests.",
-            "subject": "physics", "age_range": [11, 16], "estimated_minutes": 5,
+            "id": "scene-test",
+            "title": "Scene test",
+            "summary": "A lesson for render tests.",
+            "subject": "physics",
+            "age_range": [11, 16],
+            "estimated_minutes": 5,
             "skills": [{"id": "look", "name": "Looking"}],
         },
         "environment": {"preset": "studio"},
         "entities": entities,
-        "steps": [{
-            "id": "press", "instruction": "Press it.", "complete_when": {"pressed": first},
-            "hints": [{"level": "highlight"}, {"level": "concept"}, {"level": "demonstrate"}],
-        }],
+        "steps": [
+            {
+                "id": "press",
+                "instruction": "Press it.",
+                "complete_when": {"pressed": first},
+                "hints": [{"level": "highlight"}, {"level": "concept"}, {"level": "demonstrate"}],
+            }
+        ],
         **extra,
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture

@@ -45,10 +45,16 @@ def test_every_primitive_renders(app: SceneApp, build: Build, primitive: str) ->
         "position": [0.0, 2.5, 1.6],
         # a plane is horizontal: tilt it towards the camera
         "rotation": [0, 60, 0] if primitive == "plane" else [0, 20, 0],
-        "geometry": {"primitive": primitive, "width": 0.6, "depth": 0.6, "height": 0.6,
-                     "radius": 0.3, "tube": 0.08},
+        "geometry": {
+            "primitive": primitive,
+            "width": 0.6,
+            "depth": 0.6,
+            "height": 0.6,
+            "radius": 0.3,
+            "tube": 0.08,
+        },
         "material": {"color": "orange"},
-    }  # fmt: skip
+    }
     scene = build([entity])
     with_shape = frame(app)
     scene.set_visible("shape", False)
@@ -102,9 +108,12 @@ def test_info_panel_with_timeline_renders_a_card(app: SceneApp, build: Build) ->
         "title": "The Painted Stoa",
         "body": "Zeno taught here, and the Stoics took their name from it.",
         "width": 1.2,
-        "timeline": [{"year": -460, "label": "built"}, {"year": -300, "label": "Zeno"},
-                     {"year": 400, "label": "taken down"}],
-    }  # fmt: skip
+        "timeline": [
+            {"year": -460, "label": "built"},
+            {"year": -300, "label": "Zeno"},
+            {"year": 400, "label": "taken down"},
+        ],
+    }
     scene = build([{"id": "panel", "position": [0, 2.0, 1.6], "info_panel": panel}])
     image = frame(app)
     patch = region(image, to_pixel(app, scene.world_position("panel")), 40).astype(int)
@@ -157,11 +166,13 @@ def test_set_liquid_changes_level_and_colour(app: SceneApp, build: Build) -> Non
 
 
 def test_pick_finds_the_entity_under_the_centre(app: SceneApp, build: Build) -> None:
-    scene = build([
-        {**RED_BALL, "position": [0, 3, 1.6]},
-        {"id": "side", "position": [1.5, 3, 1.6], "geometry": {"primitive": "box"}},
-        {"id": "behind", "position": [0, 6, 1.6], "geometry": {"primitive": "box"}},
-    ])  # fmt: skip
+    scene = build(
+        [
+            {**RED_BALL, "position": [0, 3, 1.6]},
+            {"id": "side", "position": [1.5, 3, 1.6], "geometry": {"primitive": "box"}},
+            {"id": "behind", "position": [0, 6, 1.6], "geometry": {"primitive": "box"}},
+        ]
+    )
     assert scene.pick(app.camera) == "ball"
     assert scene.pick(app.cam, (0.9, 0.9)) is None
     side = Point2()
@@ -189,13 +200,23 @@ def test_knob_gated_entities_follow_the_level(app: SceneApp, build: Build) -> No
 
 
 def test_hierarchy_and_pendulum_string(app: SceneApp, build: Build) -> None:
-    scene = build([
-        {"id": "stand", "position": [0, 2, 2.0], "scale": 2.0,
-         "geometry": {"primitive": "box", "width": 0.05, "depth": 0.05, "height": 0.05},
-         "pendulum": {"bob": "bob", "length": "0.5 m"}},
-        {"id": "bob", "parent": "stand", "position": [0, 0, -0.25],
-         "geometry": {"primitive": "sphere", "radius": 0.02}},
-    ])  # fmt: skip
+    scene = build(
+        [
+            {
+                "id": "stand",
+                "position": [0, 2, 2.0],
+                "scale": 2.0,
+                "geometry": {"primitive": "box", "width": 0.05, "depth": 0.05, "height": 0.05},
+                "pendulum": {"bob": "bob", "length": "0.5 m"},
+            },
+            {
+                "id": "bob",
+                "parent": "stand",
+                "position": [0, 0, -0.25],
+                "geometry": {"primitive": "sphere", "radius": 0.02},
+            },
+        ]
+    )
     # the bob's position is relative to its (scaled) parent
     assert scene.world_position("bob") == pytest.approx((0, 2, 1.5))
     before = frame(app)
@@ -205,10 +226,12 @@ def test_hierarchy_and_pendulum_string(app: SceneApp, build: Build) -> None:
 
 
 def test_snap_zone_and_point_of_interest_markers_show(app: SceneApp, build: Build) -> None:
-    scene = build([
-        {"id": "zone", "position": [0, 1.5, 1.2], "snap_zone": {"radius": "15 cm"}},
-        {"id": "altar", "position": [1.0, 5, 0], "point_of_interest": {"title": "Altar"}},
-    ])  # fmt: skip
+    scene = build(
+        [
+            {"id": "zone", "position": [0, 1.5, 1.2], "snap_zone": {"radius": "15 cm"}},
+            {"id": "altar", "position": [1.0, 5, 0], "point_of_interest": {"title": "Altar"}},
+        ]
+    )
     shown = frame(app)
     scene.set_visible("zone", False)
     scene.set_visible("altar", False)
