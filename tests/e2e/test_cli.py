@@ -1,0 +1,44 @@
+"""The `lesson` command's other subcommands, run as a learner or author would."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from engine.paths import LESSONS_DIR, REPO_ROOT
+from tests.e2e.test_walkthroughs import lesson_cli
+
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+
+
+def test_validate_bundled_lessons_passes(tmp_path: Path) -> None:
+    paths = sorted(str(p) for p in LESSONS_DIR.glob("*/lesson.yaml"))
+    proc = lesson_cli("validate", *paths, tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{len(paths)} file(s) checked: 0 error(s)" in proc.stderr
+
+
+def test_validate_reports_located_errors_and_exits_1(tmp_path: Path) -> None:
+    bad = FIXTURES / "invalid" / "unknown-entity.yaml"
+    expect = re.search(r"# expect: (\S+) at (\d+):(\d+)", bad.read_text())
+    assert expect is not None
+    proc = lesson_cli("validate", str(bad), str(FIXTURES / "valid" / "minimal.yaml"), tmp=tmp_path)
+    assert proc.returncode == 1
+    code, line, col = expect.groups()
+    assert f"{bad}:{line}:{col}: {code}: " in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_schema_check_and_list(tmp_path: Path) -> None:
+    assert lesson_cli("schema", "--check", tmp=tmp_path).returncode == 0
+    listed = lesson_cli("list", tmp=tmp_path).stdout
+    assert "pendulum-lab" in listed and "athenian-agora" in listed
+
+
+def test_bench_prints_its_figures(tmp_path: Path) -> None:
+    proc = lesson_cli("bench", "pendulum-lab", "--frames", "8", "--entities", "20", tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert re.search(r"load: parse\+validate [\d.]+ ms, build scene [\d.]+ ms", out)
+    assert re.search(r"core per 90 Hz frame \(36 entities\): mean [\d.]+ us", out)
+    assert re.search(r"engine [\d.]+ ms, bare Panda3D same geometry [\d.]+ ms, ratio [\d.]+", out)
