@@ -81,7 +81,12 @@ class LessonSession:
             registration=session_id,
             started=started,
         )
-        self.jsonl = JsonlWriter(record) if record is not None else None
+        self.jsonl: JsonlWriter | None = None
+        if record is not None:
+            # the file holds exactly this session: earlier statements of a resumed one included
+            record.unlink(missing_ok=True)
+            self.jsonl = JsonlWriter(record)
+            self.jsonl.write_all(store.statements(session_id))
         if replay or until_tick:
             self._replay(replay, until_tick)
         self.recorder = SessionRecorder(store, self._rebased(), self.jsonl)

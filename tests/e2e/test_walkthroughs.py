@@ -199,5 +199,11 @@ def test_resume_continues_an_interrupted_session(tmp_path: Path) -> None:
         tmp=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    verbs = [verb(s) for s in read_jsonl(log, strict=True)]
-    assert verbs[0] == "resumed" and "initialized" not in verbs
+    statements = read_jsonl(log, strict=True)
+    verbs = [verb(s) for s in statements]
+    # the record holds the whole session: before the break, the resume, and the rest
+    assert verbs[0] == "initialized" and verbs.count("initialized") == 1
+    assert "resumed" in verbs and verbs[-1] == "terminated"
+    assert len({s["id"] for s in statements}) == len(statements)
+    placed = [s for s in statements if verb(s) == "interacted" and s["object"]["id"].endswith("/bob")]
+    assert placed, "the placement from before the break is in the record"
