@@ -11,7 +11,6 @@ for offscreen rendering when they are absent and we are root. Standard library o
 
 from __future__ import annotations
 
-import ctypes.util
 import hashlib
 import json
 import os
@@ -28,7 +27,9 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".peripatos-installed"
 #: Debian packages for EGL offscreen rendering and the desktop window (Panda3D's wheel has the rest)
-DEBIAN_PACKAGES = ["libegl1", "libgl1", "libgl1-mesa-dri", "libgles2"]
+RUN_PACKAGES = ["libegl1", "libgl1", "libgl1-mesa-dri", "libgles2", "libglx-mesa0"]
+#: and for the tests: a virtual X display and XTest, to drive the desktop rig's real window
+TEST_PACKAGES = [*RUN_PACKAGES, "xvfb", "xauth", "libxtst6"]
 
 
 def say(message: str) -> None:
@@ -41,20 +42,28 @@ def run(*cmd: str | Path, **kw: object) -> None:
     subprocess.run([str(c) for c in cmd], check=True, **kw)  # type: ignore[call-overload]
 
 
-def ensure_system_libraries() -> None:
-    """On Debian as root, apt-get the GL/EGL libraries if they are missing."""
-    if all(ctypes.util.find_library(lib) for lib in ("EGL", "GL")) or not shutil.which("apt-get"):
+def _missing(packages: list[str]) -> list[str]:
+    """Which of the Debian packages are not installed."""
+    query = ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", *packages]
+    out = subprocess.run(query, capture_output=True, text=True, check=False).stdout
+    installed = {line.split()[0] for line in out.splitlines() if line.endswith(" installed")}
+    return [p for p in packages if p not in installed]
+
+
+def ensure_system_packages(packages: list[str]) -> None:
+    """On Debian, apt-get the system libraries that are missing (as root), or say which."""
+    if not shutil.which("apt-get") or not shutil.which("dpkg-query"):
+        return
+    missing = _missing(packages)
+    if not missing:
         return
     if hasattr(os, "geteuid") and os.geteuid() != 0:
-        say(
-            "missing EGL/GL libraries: ask an administrator for: "
-            f"apt-get install {' '.join(DEBIAN_PACKAGES)}"
-        )
+        say(f"missing system packages; an administrator runs: apt-get install {' '.join(missing)}")
         return
-    say(f"installing {' '.join(DEBIAN_PACKAGES)}")
+    say(f"installing {' '.join(missing)}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run("apt-get", "update", "-qq", env=env)
-    run("apt-get", "install", "-y", "-qq", *DEBIAN_PACKAGES, env=env)
+    run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
 
 
 def _bootstrap_pip() -> None:
@@ -88,13 +97,13 @@ def ensure_venv(extras: str) -> None:
             _bootstrap_pip()
     say(f"installing peripatos{extras and f'[{extras}]'} into .venv")
     run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PY, "-m", "pip", "install", "--quiet", "-e", f".{extras and f'[{extras}]'}", cwd=ROOT)
+    run(PY, "-m", "pip", "install", "-qq", "-e", f".{extras and f'[{extras}]'}", cwd=ROOT)
     STAMP.write_text(wanted)
 
 
 def test(args: list[str]) -> int:
     """Lint, type-check and run the whole test suite (what CI runs)."""
-    ensure_system_libraries()
+    ensure_system_packages(TEST_PACKAGES)
     ensure_venv("dev")
     run(PY, "-m", "tools.ralph", cwd=ROOT)  # the LRS for the xAPI tests, in its own venv
     steps = [
@@ -124,7 +133,7 @@ def main(argv: list[str]) -> int:
         return 0
     if argv[0] == "test":
         return test(argv[1:])
-    ensure_system_libraries()
+    ensure_system_packages(RUN_PACKAGES)
     ensure_venv("")
     command = BIN / argv[0]
     if not command.exists():

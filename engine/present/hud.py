@@ -84,30 +84,38 @@ class Hud:
 
     def _build(self) -> None:
         s = 0.05 * self.text_scale
-        left = self.root.attachNewNode("left")
-        left.setPos(-1.7, 0, 0)
+        # wrap widths are in letters: divide by the scale so boxes keep their width on screen
+        # and larger text wraps onto more lines instead of running off the edge
+        k = 1.0 / self.text_scale
         self.instruction = _box(
-            self.root, pos=(-1.25, 0.88), scale=s, align=TextNode.ALeft, wrap=24
+            self.root, pos=(-1.25, 0.88), scale=s, align=TextNode.ALeft, wrap=24 * k
         )
         self.hint = _box(
-            self.root, pos=(0.55, 0.88), scale=s * 0.9, align=TextNode.ALeft, wrap=22, bg=HINT_PAPER
+            self.root,
+            pos=(0.55, 0.88),
+            scale=s * 0.9,
+            align=TextNode.ALeft,
+            wrap=18 * k,
+            bg=HINT_PAPER,
         )
         self.caption = _box(
             self.root,
             pos=(0.0, -0.85),
             scale=s,
             align=TextNode.ACenter,
-            wrap=34,
+            wrap=34 * k,
             fg=(1, 1, 1, 1),
             bg=(0, 0, 0, 0.75),
         )
-        self.question = _box(self.root, pos=(0.0, -0.25), scale=s, align=TextNode.ACenter, wrap=30)
+        self.question = _box(
+            self.root, pos=(0.0, -0.25), scale=s, align=TextNode.ACenter, wrap=30 * k
+        )
         self.feedback = _box(
             self.root,
             pos=(0.0, 0.45),
             scale=s * 1.1,
             align=TextNode.ACenter,
-            wrap=30,
+            wrap=30 * k,
             fg=(1, 1, 1, 1),
             bg=CORRECT,
         )
@@ -116,11 +124,11 @@ class Hud:
             pos=(-1.25, -0.95),
             scale=s * 0.7,
             align=TextNode.ALeft,
-            wrap=40,
+            wrap=40 * k,
             bg=(1, 1, 1, 0.6),
         )
         self.centre = _box(
-            self.root, pos=(0.0, 0.1), scale=s * 1.4, align=TextNode.ACenter, wrap=22
+            self.root, pos=(0.0, 0.1), scale=s * 1.4, align=TextNode.ACenter, wrap=22 * k
         )
         self.crosshair = OnscreenText(
             text="+",
@@ -135,9 +143,9 @@ class Hud:
         """Rebuild the overlay at a new text size, keeping what it shows."""
         shown = {name: getattr(self, name).value for name in self.boxes()}
         feedback_bg = self.feedback.text.textNode.getCardColor()
-        self.root.getChildren().detach()
-        for child in list(self.root.getChildren()):
-            child.removeNode()
+        for name in self.boxes():
+            getattr(self, name).text.destroy()
+        self.crosshair.destroy()
         self.text_scale = scale
         self._build()
         self.feedback.text.textNode.setCardColor(feedback_bg)

@@ -93,7 +93,6 @@ def _prc_lines(headless: bool, size: tuple[int, int], title: str) -> list[str]:
     ]
     if headless:
         lines += [
-            "load-display p3headlessgl",
             "window-type offscreen",
             "audio-library-name null",
             "sync-video false",
@@ -126,8 +125,15 @@ def create_app(
 
     page = load_prc_file_data("peripatos-scene", "\n".join(_prc_lines(headless, size, title)))
     try:
-        base = ShowBase(windowType="offscreen" if headless else "onscreen")
-        if base.win is None:
+        # Panda3D would pick its display module once per process; choosing it for each app
+        # lets a headless (EGL) and a windowed (GLX/WGL) app follow each other in one process
+        base = ShowBase(windowType="none")
+        base.pipe = base.makeModulePipe("p3headlessgl" if headless else "pandagl")
+        opened = base.pipe is not None and base.openDefaultWindow(
+            type="offscreen" if headless else "onscreen"
+        )
+        if not opened or base.win is None:
+            base.destroy()
             raise RuntimeError("Panda3D could not open a window or an offscreen buffer")
         # the trackball would fight every rig that moves the camera
         base.disable_mouse()

@@ -205,5 +205,5 @@ def test_resume_continues_an_interrupted_session(tmp_path: Path) -> None:
     assert verbs[0] == "initialized" and verbs.count("initialized") == 1
     assert "resumed" in verbs and verbs[-1] == "terminated"
     assert len({s["id"] for s in statements}) == len(statements)
-    placed = [s for s in statements if verb(s) == "interacted" and s["object"]["id"].endswith("/bob")]
-    assert placed, "the placement from before the break is in the record"
+    bob = [s for s in statements if verb(s) == "interacted" and s["object"]["id"].endswith("/bob")]
+    assert bob, "the placement from before the break is in the record"
