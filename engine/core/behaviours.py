@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from engine.model.components import PROPERTIES
 from engine.model.lesson import Entity
 from engine.model.units import parse_quantity
 from engine.sim.chemistry import Solution, indicator_rgba, ph, transfer
@@ -21,9 +22,6 @@ from engine.sim.pendulum import PendulumSim
 if TYPE_CHECKING:
     from engine.core.runtime import Runtime
 
-#: property -> dimension, for parsing values with units that buttons set
-DIMENSIONS = {"length": "length", "g": "acceleration", "amplitude": "angle", "damping": "fraction"}
-
 
 class BehaviourError(ValueError):
     """A button asked a behaviour for something it cannot do."""
@@ -32,6 +30,9 @@ class BehaviourError(ValueError):
 class Behaviour:
     """Base: no properties, no actions, never ticks."""
 
+    #: the component this behaviour implements (its properties and actions are declared in
+    #: :data:`engine.model.components.PROPERTIES` and ``ACTIONS``)
+    component: ClassVar[str] = ""
     entity: str
     unit: str = ""
     #: measurements are events (a stopwatch stopping), not a continuous reading
@@ -73,6 +74,8 @@ class Behaviour:
 class PendulumBehaviour(Behaviour):
     """A pendulum swinging its bob while the bob hangs in the pivot's snap zone (if it has one)."""
 
+    component = "pendulum"
+
     def __init__(self, entity: Entity, runtime: Runtime) -> None:
         super().__init__(entity, runtime)
         spec = entity.pendulum
@@ -110,15 +113,18 @@ class PendulumBehaviour(Behaviour):
         return dict(self.sim.properties())
 
     def set(self, prop: str, value: Any) -> None:
-        if prop not in ("length", "amplitude", "g"):
+        if prop not in ("length", "amplitude", "g", "damping"):
             super().set(prop, value)
-        number = parse_quantity(value, DIMENSIONS[prop])
+        dimension = PROPERTIES["pendulum"][prop].dimension
+        number = parse_quantity(value, dimension) if dimension else float(value)
         if prop == "length":
             self.sim.hold()
             self.sim.set_length(number)
         elif prop == "amplitude":
             self.sim.hold()
             self.sim.set_amplitude(number)
+        elif prop == "damping":
+            self.sim.set_damping(number)
         else:
             self.sim.set_g(number)
         self.place_bob()
@@ -135,6 +141,8 @@ class PendulumBehaviour(Behaviour):
 
 class ContainerBehaviour(Behaviour):
     """A vessel with a solution; its pH is computed from acid-base equilibria."""
+
+    component = "container"
 
     unit = "pH"
 
@@ -179,6 +187,8 @@ class ContainerBehaviour(Behaviour):
 class BuretteBehaviour(Behaviour):
     """Dispenses its own container's liquid into another container while the tap is open."""
 
+    component = "burette"
+
     def __init__(self, entity: Entity, runtime: Runtime) -> None:
         super().__init__(entity, runtime)
         spec = entity.burette
@@ -202,6 +212,8 @@ class BuretteBehaviour(Behaviour):
         self.dispensed += volume
         source.changed()
         target.changed()
+        # the read-out shows the volume dispensed, so it changes with every transfer
+        self.runtime.mark_label(self.entity)
 
     def tick(self, dt: float) -> None:
         self._transfer(self.spec.flow * dt)
@@ -227,6 +239,8 @@ class BuretteBehaviour(Behaviour):
 
 class StopwatchBehaviour(Behaviour):
     """A stopwatch; stopping it is a measurement of elapsed time."""
+
+    component = "stopwatch"
 
     unit = "s"
     discrete = True
@@ -275,6 +289,8 @@ class StopwatchBehaviour(Behaviour):
 class PhMeterBehaviour(Behaviour):
     """A pH meter whose probe sits in a container; the reading settles like a real electrode."""
 
+    component = "ph_meter"
+
     unit = "pH"
 
     def __init__(self, entity: Entity, runtime: Runtime) -> None:
@@ -283,7 +299,7 @@ class PhMeterBehaviour(Behaviour):
         assert spec is not None
         self.probe_in = spec.probe_in
         self.meter = PhMeter(decimals=spec.decimals)
-        self._reported: float | None = None
+        self._settled = False
 
     def _true_ph(self) -> float | None:
         zone = self.runtime.world.entities[self.entity].in_zone
@@ -304,9 +320,12 @@ class PhMeterBehaviour(Behaviour):
         self.meter.step(dt, true)
         if self.meter.reading != before:
             self.runtime.mark_label(self.entity)
-        if self.meter.settled and self._reported != self.meter.reading:
-            self._reported = self.meter.reading
-            self.runtime.record_measurement(self.entity, "ph", self._reported, "pH")
+        # one measurement per settling, once the display shows what it will keep showing:
+        # the reading a learner would note down
+        settled = self._steady()
+        if settled and not self._settled:
+            self.runtime.record_measurement(self.entity, "ph", self.meter.reading, "pH")
+        self._settled = settled
 
     def properties(self) -> dict[str, float]:
         return {"ph": self.meter.reading}
@@ -317,11 +336,20 @@ class PhMeterBehaviour(Behaviour):
         return f"pH {self.meter.reading:.{self.meter.decimals}f}"
 
     def measurement(self) -> float | None:
-        return self.meter.reading if self._true_ph() is not None and self.meter.settled else None
+        return self.meter.reading if self._steady() else None
+
+    def _steady(self) -> bool:
+        """The probe is in a liquid and the display shows what it will keep showing."""
+        true = self._true_ph()
+        return (
+            true is not None and self.meter.settled and self.meter.reading == self.meter.read(true)
+        )
 
 
 class RulerBehaviour(Behaviour):
     """A tape or ruler reading a length property of another entity."""
+
+    component = "ruler"
 
     unit = "m"
 
@@ -348,6 +376,8 @@ class RulerBehaviour(Behaviour):
 
 class BalanceBehaviour(Behaviour):
     """A balance reading the mass of the entity in its snap zone."""
+
+    component = "scale_meter"
 
     unit = "kg"
 

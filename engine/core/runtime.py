@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from engine.core import events as ev
@@ -20,6 +21,7 @@ from engine.core.clock import FixedClock
 from engine.core.conditions import holds, needs_tick, targets, tolerance, within
 from engine.core.conditions import resolve as resolve_value
 from engine.core.world import World, distance
+from engine.model.components import ACTIONS, PROPERTIES
 from engine.model.lesson import HINT_ORDER, Lesson, Question, Step
 from engine.model.units import UnitError, parse_quantity
 
@@ -353,23 +355,43 @@ class Runtime:
         entity = self._entities.get(i.entity)
         if entity is None or entity.button is None:
             return f"'{i.entity}' is not a button"
+        plan: list[Callable[[], None]] = []
         for action in entity.button.actions:
-            try:
-                if action.set:
-                    target, prop = action.set.split(".", 1)
-                    for b in self.behaviours.get(target, []):
-                        b.set(prop, action.value)
-                if action.call:
-                    target, name = action.call.split(".", 1)
-                    for b in self.behaviours.get(target, []):
-                        b.call(name)
-            except (BehaviourError, UnitError) as exc:
-                return str(exc)
+            # resolve every action before applying any, so a press is all or nothing
+            if action.set:
+                target, prop = action.set.split(".", 1)
+                found = self._behaviour_for(target, prop, settable=True)
+                if found is None:
+                    return f"'{target}' has no settable property '{prop}'"
+                plan.append(partial(found.set, prop, action.value))
+            if action.call:
+                target, name = action.call.split(".", 1)
+                found = self._behaviour_for(target, name, action=True)
+                if found is None:
+                    return f"'{target}' has no action '{name}'"
+                plan.append(partial(found.call, name))
+        try:
+            for step in plan:
+                step()
+        except (BehaviourError, UnitError, ValueError, RuntimeError) as exc:
+            return str(exc)
         self.progress.pressed.add(i.entity)
         self._interacted("pressed", i.entity)
         narration = entity.narration
         if narration is not None and narration.trigger == "press":
             self._start_narration(i.entity)
+        return None
+
+    def _behaviour_for(
+        self, entity: str, name: str, *, settable: bool = False, action: bool = False
+    ) -> Behaviour | None:
+        """The behaviour of ``entity`` that declares property (or action) ``name``."""
+        for b in self.behaviours.get(entity, []):
+            if action and name in ACTIONS.get(b.component, ()):
+                return b
+            prop = PROPERTIES.get(b.component, {}).get(name)
+            if not action and prop is not None and (prop.settable or not settable):
+                return b
         return None
 
     def _on_answer(self, i: ev.Answer) -> str | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from engine.model.components import ACTIONS, PROPERTIES, Prop
 from engine.model.diagnostics import Diagnostic, Severity, did_you_mean
 from engine.model.lesson import (
     Choice,
@@ -34,34 +35,6 @@ from engine.model.lesson import (
 from engine.model.loader import LoadedLesson, Loc
 from engine.model.units import BASE_UNIT, UNITS, UnitError, parse_quantity
 from engine.paths import ASSETS_DIR
-
-
-class Prop(NamedTuple):
-    """A simulated property: its dimension (a key of ``BASE_UNIT``; None: a plain number) and
-    whether a button's ``set`` action may change it."""
-
-    dimension: str | None
-    settable: bool = False
-
-
-#: component -> the properties it simulates; the one table refs are checked against
-PROPERTIES: dict[str, dict[str, Prop]] = {
-    "pendulum": {
-        "length": Prop("length", True),
-        "g": Prop("acceleration", True),
-        "amplitude": Prop("angle", True),
-        "damping": Prop(None, True),
-        "angle": Prop("angle"),
-        "period": Prop("time"),
-        "small_angle_period": Prop("time"),
-        "measured_period": Prop("time"),
-    },
-    "container": {"volume": Prop("volume", True), "ph": Prop("ph")},
-    "stopwatch": {"elapsed": Prop("time")},
-    "ph_meter": {"ph": Prop("ph")},
-    "ruler": {"reading": Prop("length")},
-    "scale_meter": {"mass": Prop("mass")},
-}
 
 #: instrument component -> the property a ``measured`` condition reads from it
 INSTRUMENTS: dict[str, str] = {
@@ -473,11 +446,26 @@ def _check_button(ctx: _Ctx, loc: Loc, entity: Entity) -> None:
         elif action.call is not None:
             parts = _split_ref(ctx, (*aloc, "call"), action.call, "'call'")
             if parts:
-                _entity(ctx, (*aloc, "call"), parts[0], "entity")
+                _action(ctx, (*aloc, "call"), *parts)
         elif action.set is not None:
             prop = _property(ctx, (*aloc, "set"), action.set, "'set'", settable=True)
             if prop is not None:
                 _check_set_value(ctx, aloc, action.value, prop)
+
+
+def _action(ctx: _Ctx, loc: Loc, entity_id: str, name: str) -> None:
+    """Check that a button's ``call`` names an action one of the entity's components has."""
+    target = _entity(ctx, loc, entity_id, "entity")
+    if target is None:
+        return
+    known = sorted({a for c in target.components() for a in ACTIONS.get(c, ())})
+    if name not in known:
+        hint = f"; it has: {', '.join(known)}" if known else "; it has no actions"
+        ctx.report(
+            loc,
+            "unknown-property",
+            f"'{entity_id}' has no action '{name}'{did_you_mean(name, known)}{hint}",
+        )
 
 
 def _check_set_value(ctx: _Ctx, loc: Loc, value: float | str | None, prop: Prop) -> None:

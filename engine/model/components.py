@@ -8,7 +8,7 @@ runtime behaviour lives in :mod:`engine.core.behaviours` (pure) and the presenta
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -187,6 +187,44 @@ class Scale(Strict):
 
 InfoPanel.model_rebuild()
 
+
+class Prop(NamedTuple):
+    """A simulated property: its dimension (a key of ``BASE_UNIT``; None: a plain number) and
+    whether a button's ``set`` action may change it."""
+
+    dimension: str | None
+    settable: bool = False
+
+
+#: component -> the properties it simulates, readable as ``{ref: <entity>.<property>}``.
+#: The contract between lessons and the runtime: the linter checks refs against it and a test
+#: checks that every runtime behaviour provides (and can set) exactly these.
+PROPERTIES: dict[str, dict[str, Prop]] = {
+    "pendulum": {
+        "length": Prop("length", True),
+        "g": Prop("acceleration", True),
+        "amplitude": Prop("angle", True),
+        "damping": Prop(None, True),
+        "angle": Prop("angle"),
+        "period": Prop("time"),
+        "small_angle_period": Prop("time"),
+        "measured_period": Prop("time"),
+    },
+    "container": {"volume": Prop("volume"), "ph": Prop("ph")},
+    "burette": {"dispensed": Prop("volume"), "open": Prop(None)},
+    "stopwatch": {"elapsed": Prop("time")},
+    "ph_meter": {"ph": Prop("ph")},
+    "ruler": {"reading": Prop("length")},
+    "scale_meter": {"mass": Prop("mass")},
+}
+
+#: component -> the actions a button may ``call`` on it (``<entity>.<action>``)
+ACTIONS: dict[str, frozenset[str]] = {
+    "pendulum": frozenset({"release", "hold"}),
+    "burette": frozenset({"open", "close", "toggle", "drop"}),
+    "stopwatch": frozenset({"start", "stop", "toggle", "reset"}),
+}
+
 #: component name -> schema, for the loader, the linter and the docs
 COMPONENTS: dict[str, type[Strict]] = {
     "grabbable": Grabbable,
@@ -205,7 +243,9 @@ COMPONENTS: dict[str, type[Strict]] = {
 }
 
 __all__ = [
+    "ACTIONS",
     "COMPONENTS",
+    "PROPERTIES",
     "Burette",
     "Button",
     "ButtonAction",
@@ -218,6 +258,7 @@ __all__ = [
     "Pendulum",
     "PhMeter",
     "PointOfInterest",
+    "Prop",
     "Ruler",
     "Scale",
     "SnapZone",
