@@ -197,6 +197,10 @@ class HintShown(LessonEvent):
     targets: tuple[str, ...] = ()
     requested: bool = True
     trigger: str = "learner request"
+    #: why a policy offered it, with its numbers ("2 errors and P(known)=0.31 < 0.40")
+    reason: str = ""
+    #: the learner model's predicted success when it was offered
+    predicted: float | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,22 @@ class KnobChanged(LessonEvent):
     to_level: int
     reason: str
     actor: str = "adaptivity"
+    #: the predicted success that triggered the change (None when not model-driven)
+    predicted: float | None = None
+
+
+@dataclass(frozen=True)
+class LearnerFlagged(LessonEvent):
+    """Adaptivity noticed a pattern a teacher should know about, with its reason.
+
+    ``kind`` is one of ``help-abuse``, ``rapid-guessing``, ``wheel-spinning``.
+    """
+
+    kind: ClassVar[str] = "learner_flagged"
+    flag: str
+    reason: str
+    step: str = ""
+    skill: str = ""
 
 
 @dataclass(frozen=True)

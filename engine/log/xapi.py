@@ -25,6 +25,7 @@ from engine.core.events import (
     HintShown,
     Interacted,
     KnobChanged,
+    LearnerFlagged,
     LessonCompleted,
     LessonEnded,
     LessonEvent,
@@ -73,6 +74,7 @@ VERBS: dict[str, str] = {
     # ADL has no verb for reading an instrument or moving a difficulty knob
     "measured": CUSTOM_VERBS + "measured",
     "adjusted": CUSTOM_VERBS + "adjusted",
+    "flagged": CUSTOM_VERBS + "flagged",
 }
 
 ACTIVITY_TYPES: dict[str, str] = {
@@ -443,7 +445,10 @@ def _hint_shown(b: _Builder, e: HintShown, seq: int) -> list[dict[str, Any]]:
         ext("hint-rung"): e.rung,
         ext("hint-targets"): list(e.targets),
         ext("trigger"): e.trigger,
+        ext("reason"): e.reason or None,
+        ext("predicted-success"): e.predicted,
     }
+    extensions = {k: v for k, v in extensions.items() if v is not None}
     if e.requested:
         return [b.statement(e, seq, "asked", obj, step=e.step, extensions=extensions)]
     return [
@@ -487,9 +492,18 @@ def _knob_changed(b: _Builder, e: KnobChanged, seq: int) -> list[dict[str, Any]]
         "to-level": e.to_level,
         "reason": e.reason,
         "changed-by": e.actor,
+        "predicted-success": e.predicted,
     }
     result = {"extensions": _result_ext(values)}
     return [b.statement(e, seq, "adjusted", obj, actor=actor, result=result)]
+
+
+def _learner_flagged(b: _Builder, e: LearnerFlagged, seq: int) -> list[dict[str, Any]]:
+    # the object is the step (or the lesson): what the learner was doing when flagged
+    obj = b.activity(b.ctx.activity_iri("steps", e.step), "step", e.step) if e.step else b.lesson()
+    values = {"flag": e.flag, "reason": e.reason, "skill": e.skill or None}
+    result = {"extensions": _result_ext(values)}
+    return [b.statement(e, seq, "flagged", obj, actor=ADAPTIVITY_AGENT, result=result)]
 
 
 def _lesson_completed(b: _Builder, e: LessonCompleted, seq: int) -> list[dict[str, Any]]:
@@ -549,6 +563,7 @@ _MAPPERS: dict[type[LessonEvent], _Mapper] = {
     NarrationStarted: _narration_started,
     NarrationFinished: _narration_finished,
     KnobChanged: _knob_changed,
+    LearnerFlagged: _learner_flagged,
     LessonCompleted: _lesson_completed,
     LessonEnded: _lesson_ended,
 }

@@ -13,6 +13,7 @@ from engine.core.events import (
     HintShown,
     Interacted,
     KnobChanged,
+    LearnerFlagged,
     LessonCompleted,
     LessonEnded,
     LessonEvent,
@@ -79,6 +80,8 @@ def sample_session() -> list[LessonEvent]:
             targets=("hook",),
             requested=False,
             trigger="idle 2x expected time",
+            reason="idle 64 s > 2 x 30 s with 12% gaze on the hook",
+            predicted=0.55,
         ),
         HintShown(t=25.0, step="hang", level=2, rung="concept", text="The bob hangs from it."),
         StepCompleted(
@@ -92,7 +95,16 @@ def sample_session() -> list[LessonEvent]:
             from_level=1,
             to_level=0,
             reason="predicted success 0.62 < 0.70 twice",
+            predicted=0.62,
         ),
+        LearnerFlagged(
+            t=31.55,
+            flag="wheel-spinning",
+            reason="10 opportunities on 'setup' without mastery (P(known)=0.41)",
+            step="hang",
+            skill="setup",
+        ),
+        LearnerFlagged(t=31.56, flag="help-abuse", reason="hint asked 0.8 s after the last"),
         KnobChanged(
             t=31.6, knob="precision", from_level=0, to_level=1, reason="manual", actor="teacher"
         ),

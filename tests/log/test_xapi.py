@@ -102,6 +102,10 @@ def test_every_statement_of_a_session_is_valid_json_and_xapi() -> None:
         (events.NarrationFinished(t=2.0, entity="n"), [ADL + "completed"]),
         (KnobChanged(t=1.0, knob="k", from_level=0, to_level=1, reason="r"), [CUSTOM + "adjusted"]),
         (
+            events.LearnerFlagged(t=1.0, flag="rapid-guessing", reason="3 answers in 4 s"),
+            [CUSTOM + "flagged"],
+        ),
+        (
             LessonCompleted(t=9.0, duration=9.0, steps=1, hints_used=0, errors=0, score=0.9),
             [ADL + "completed", ADL + "passed"],
         ),
