@@ -1,1 +1,115 @@
-"""Adaptivity: learner model, hint policy and difficulty controller (pure; see issue #3)."""
+"""Adaptivity: the learner model, fitting it from logs, and (later) hints and difficulty.
+
+Pure Python, beside the runtime: nothing here imports Panda3D or the scene. The online part
+(BKT updates, Elo ratings) is plain Python floats; fitting needs numpy and is imported only
+when first used, so ``import adaptivity`` stays fast.
+
+Public API:
+    BKT (:mod:`adaptivity.bkt`): :class:`BktParams`, :class:`ParamBounds`, :func:`posterior`,
+    :func:`predict_correct`, :class:`SkillState`, :class:`LearnerModel`.
+    Elo (:mod:`adaptivity.elo`): :class:`KSchedule`, :class:`ItemBank`, :class:`Abilities`,
+    :class:`Predictor`, :class:`EloPredictor`, :class:`BktEloPredictor`, :func:`observe`.
+    Store (:mod:`adaptivity.store`): :class:`LearnerStore`, :class:`LearnerRecord`.
+    Fitting (:mod:`adaptivity.fit`, :mod:`adaptivity.data`, :mod:`adaptivity.priors`; numpy):
+    :func:`fit_bkt`, :func:`fit_skills`, :class:`Sequences`, :func:`read_xapi`,
+    :func:`read_csv`, :func:`simulate_bkt`, :func:`predict_sequences`,
+    :func:`priors_to_yaml`, :func:`priors_from_yaml`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from adaptivity.bkt import (
+    DEFAULT_BOUNDS,
+    DEFAULT_MASTERY,
+    DEFAULT_PARAMS,
+    BktParams,
+    LearnerModel,
+    ParamBounds,
+    SkillState,
+    posterior,
+    predict_correct,
+)
+from adaptivity.elo import (
+    Abilities,
+    BktEloPredictor,
+    EloPredictor,
+    ItemBank,
+    KSchedule,
+    Predictor,
+    Rating,
+    observe,
+)
+
+if TYPE_CHECKING:
+    from adaptivity.data import Sequences, read_csv, read_xapi, sequences_from_rows, simulate_bkt
+    from adaptivity.fit import SkillFit, fit_bkt, fit_skills, log_likelihood, predict_sequences
+    from adaptivity.priors import priors_from_yaml, priors_to_yaml
+    from adaptivity.store import LearnerRecord, LearnerStore
+
+# name -> module, imported on first access (PEP 562): numpy and sqlite3 load only when used
+_LAZY = {
+    "LearnerRecord": "adaptivity.store",
+    "LearnerStore": "adaptivity.store",
+    "Sequences": "adaptivity.data",
+    "read_csv": "adaptivity.data",
+    "read_xapi": "adaptivity.data",
+    "sequences_from_rows": "adaptivity.data",
+    "simulate_bkt": "adaptivity.data",
+    "SkillFit": "adaptivity.fit",
+    "fit_bkt": "adaptivity.fit",
+    "fit_skills": "adaptivity.fit",
+    "log_likelihood": "adaptivity.fit",
+    "predict_sequences": "adaptivity.fit",
+    "priors_from_yaml": "adaptivity.priors",
+    "priors_to_yaml": "adaptivity.priors",
+}
+
+__all__ = [
+    "DEFAULT_BOUNDS",
+    "DEFAULT_MASTERY",
+    "DEFAULT_PARAMS",
+    "Abilities",
+    "BktEloPredictor",
+    "BktParams",
+    "EloPredictor",
+    "ItemBank",
+    "KSchedule",
+    "LearnerModel",
+    "LearnerRecord",
+    "LearnerStore",
+    "ParamBounds",
+    "Predictor",
+    "Rating",
+    "Sequences",
+    "SkillFit",
+    "SkillState",
+    "fit_bkt",
+    "fit_skills",
+    "log_likelihood",
+    "observe",
+    "posterior",
+    "predict_correct",
+    "predict_sequences",
+    "priors_from_yaml",
+    "priors_to_yaml",
+    "read_csv",
+    "read_xapi",
+    "sequences_from_rows",
+    "simulate_bkt",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'adaptivity' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this hook
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adaptivity.store import LearnerStore
 from engine.core.script import ScriptDriver, ScriptError, load_script
 from engine.log.store import SessionStore
 from engine.model.loader import LoadedLesson, load_lesson
-from engine.session import LessonSession, default_store_path
+from engine.session import LessonSession, default_store_path, learner_store_path
 
 
 class PlayError(Exception):
@@ -76,7 +77,9 @@ def play(options: PlayOptions) -> PlayResult:
             raise PlayError(str(exc)) from None
     elif options.headless:
         raise PlayError("--headless needs --script FILE (a learner script) to drive the lesson")
-    store = SessionStore(options.store or default_store_path())
+    store_path = options.store or default_store_path()
+    store = SessionStore(store_path)
+    learners = LearnerStore(learner_store_path(store_path))
     session = LessonSession(
         loaded,
         store,
@@ -84,6 +87,7 @@ def play(options: PlayOptions) -> PlayResult:
         record=options.record,
         resume=options.resume,
         seed=options.seed,
+        learners=learners,
     )
     try:
         if options.headless or actions is not None:
@@ -92,6 +96,7 @@ def play(options: PlayOptions) -> PlayResult:
     finally:
         session.close()
         store.close()
+        learners.close()
 
 
 def _run_scripted(

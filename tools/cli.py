@@ -145,6 +145,36 @@ def bench(
     run_bench(lessons, frames=frames, entities=entities, out=sys.stdout)
 
 
+@app.command(name="replay")
+def replay_command(
+    log: Annotated[Path, typer.Argument(help="a --record log (its .input.jsonl beside it)")],
+    lesson: Annotated[
+        str | None, typer.Option(help="replay against this lesson (default: the recorded one)")
+    ] = None,
+) -> None:
+    """Re-run a recorded session (no rendering); exit 0 only if every decision happens again."""
+    from engine.model import LessonError
+    from engine.replay import ReplayError, replay
+
+    try:
+        report = replay(log, lesson=lesson)
+    except LessonError as exc:
+        for d in exc.diagnostics:
+            typer.echo(str(d), err=True)
+        raise typer.Exit(1) from None
+    except (ReplayError, OSError, ValueError, KeyError) as exc:
+        typer.echo(f"lesson replay: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for line in report.lines():
+        typer.echo(line)
+    verdict = "all decisions match" if report.ok else "decisions differ"
+    typer.echo(
+        f"{verdict}: {len(report.matched)} same, {len(report.missing)} missing, "
+        f"{len(report.extra)} extra"
+    )
+    raise typer.Exit(0 if report.ok else 1)
+
+
 @app.command(name="list")
 def list_lessons() -> None:
     """List the bundled lessons."""

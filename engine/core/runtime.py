@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from engine.core import events as ev
 from engine.core.behaviours import BEHAVIOURS, Behaviour, BehaviourError, ContainerBehaviour
@@ -26,6 +26,26 @@ from engine.model.lesson import HINT_ORDER, Lesson, Question, Step
 from engine.model.units import UnitError, parse_quantity
 
 Listener = Callable[[ev.LessonEvent], None]
+
+#: how often (in ticks) an advisor is consulted: 10 Hz is plenty for human-scale decisions
+ADVISOR_EVERY_TICKS = 12
+
+
+class Advisor(Protocol):
+    """What the runtime asks of an adaptivity engine (see :mod:`adaptivity`).
+
+    An advisor also listens to lesson events (it subscribes itself); decisions come back as
+    calls to :meth:`Runtime.show_hint`, :meth:`Runtime.set_knob` and :meth:`Runtime.emit`.
+    It must decide from lesson time and events only, so replays decide the same.
+    """
+
+    def advise(self, runtime: Runtime) -> None:
+        """Called every :data:`ADVISOR_EVERY_TICKS` ticks while the lesson runs."""
+        ...
+
+    def hint_delay(self, runtime: Runtime) -> tuple[float, str]:
+        """Seconds to wait before granting a requested hint (0 for now), and why."""
+        ...
 
 
 @dataclass
@@ -76,6 +96,9 @@ class Runtime:
         self.knobs = {k.id: k.default for k in lesson.difficulty}
         self.knobs.update(knob_levels or {})
         self.listeners: list[Listener] = []
+        self.advisor: Advisor | None = None
+        #: a learner's hint request held back by the advisor: (due time, trigger)
+        self.pending_hint: tuple[float, str] | None = None
         self.step_index = -1
         self.progress = StepProgress()
         self.tally = Tally()
@@ -236,6 +259,12 @@ class Runtime:
         step = self.step
         if step is not None and needs_tick(step.complete_when):
             self._check_step()
+        if self.pending_hint is not None and self.t >= self.pending_hint[0]:
+            trigger = self.pending_hint[1]
+            self.pending_hint = None
+            self.show_hint(requested=True, trigger=trigger)
+        if self.advisor is not None and self.clock.tick % ADVISOR_EVERY_TICKS == 0:
+            self.advisor.advise(self)
 
     def run_until(self, t: float) -> None:
         """Run fixed ticks until lesson time ``t`` (used by scripts and replay)."""
@@ -452,9 +481,24 @@ class Runtime:
         return False, question.wrong_feedback
 
     def _on_request_hint(self, i: ev.RequestHint) -> str | None:
+        if self.pending_hint is not None:
+            return "a hint is on its way"
+        delay, why = self.advisor.hint_delay(self) if self.advisor is not None else (0.0, "")
+        if delay > 0:
+            # a short pause, never a refusal: the hint still comes (help-abuse guard)
+            self.pending_hint = (self.t + delay, f"learner request (delayed {delay:g} s: {why})")
+            return None
         return self.show_hint(requested=True, trigger="learner request")
 
-    def show_hint(self, *, requested: bool, trigger: str, level: int | None = None) -> str | None:
+    def show_hint(
+        self,
+        *,
+        requested: bool,
+        trigger: str,
+        level: int | None = None,
+        reason: str = "",
+        predicted: float | None = None,
+    ) -> str | None:
         """Show the next rung of the current step's hint ladder (or rung ``level``, 1-based)."""
         step = self.step
         if step is None:
@@ -476,6 +520,8 @@ class Runtime:
                 targets=hint_targets,
                 requested=requested,
                 trigger=trigger,
+                reason=reason,
+                predicted=predicted,
             )
         )
         return None
@@ -518,7 +564,15 @@ class Runtime:
 
     # --- difficulty ------------------------------------------------------------------------
 
-    def set_knob(self, knob: str, level: int, *, reason: str, actor: str = "adaptivity") -> None:
+    def set_knob(
+        self,
+        knob: str,
+        level: int,
+        *,
+        reason: str,
+        actor: str = "adaptivity",
+        predicted: float | None = None,
+    ) -> None:
         """Move a difficulty knob; emits :class:`~engine.core.events.KnobChanged` with a reason."""
         spec = self.lesson.knob(knob)
         level = max(0, min(level, len(spec.levels) - 1))
@@ -532,7 +586,13 @@ class Runtime:
                 self.world.dirty.add(e.id)
         self.emit(
             ev.KnobChanged(
-                self.t, knob=knob, from_level=old, to_level=level, reason=reason, actor=actor
+                self.t,
+                knob=knob,
+                from_level=old,
+                to_level=level,
+                reason=reason,
+                actor=actor,
+                predicted=predicted,
             )
         )
 

@@ -382,6 +382,31 @@ class Knob(Strict):
         return self
 
 
+class SkillPriors(Strict):
+    """Bayesian Knowledge Tracing parameters of one skill (e.g. fitted by ``lesson fit``)."""
+
+    prior: float = Field(..., ge=0, le=1, description="P(known) before any practice")
+    learn: float = Field(..., ge=0, le=1, description="P(learning) at each opportunity")
+    guess: float = Field(..., ge=0, lt=0.5, description="P(correct) when not known")
+    slip: float = Field(..., ge=0, lt=0.5, description="P(wrong) when known")
+
+
+class AdaptivitySettings(Strict):
+    """How this lesson adapts: on or off, skill priors, and threshold overrides."""
+
+    enabled: bool = True
+    priors: dict[Id, SkillPriors] = Field(
+        default_factory=dict, description="BKT parameters per skill id (defaults otherwise)"
+    )
+    priors_file: str | None = Field(
+        None, description="a priors YAML written by 'lesson fit', relative to the lesson folder"
+    )
+    thresholds: dict[str, float | int] = Field(
+        default_factory=dict,
+        description="overrides of adaptivity's thresholds, e.g. {proactive_quiet_s: 15}",
+    )
+
+
 class Completion(Strict):
     title: str = "Lesson complete"
     message: str = ""
@@ -400,6 +425,7 @@ class Lesson(Strict):
     difficulty: list[Knob] = Field(default_factory=list)
     steps: list[Step] = Field(..., min_length=1)
     completion: Completion = Field(default_factory=Completion)
+    adaptivity: AdaptivitySettings = Field(default_factory=AdaptivitySettings)
 
     def entity(self, entity_id: Id) -> Entity:
         """The entity with this id (KeyError if none)."""

@@ -1,0 +1,181 @@
+"""BKT: the closed-form update's invariants, parameter validation, the learner model."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from adaptivity.bkt import (
+    DEFAULT_MASTERY,
+    BktParams,
+    LearnerModel,
+    ParamBounds,
+    SkillState,
+    posterior,
+    predict_correct,
+)
+
+unit = st.floats(0.0, 1.0)
+below_half = st.floats(0.0, 0.5, exclude_max=True)
+
+
+@st.composite
+def params(draw: st.DrawFn, forget: bool = False) -> BktParams:
+    return BktParams(
+        prior=draw(unit),
+        learn=draw(unit),
+        guess=draw(below_half),
+        slip=draw(below_half),
+        forget=draw(unit) if forget else 0.0,
+    )
+
+
+@given(params(forget=True), unit, st.booleans())
+def test_posterior_and_prediction_stay_probabilities(p: BktParams, pk: float, ok: bool) -> None:
+    after = posterior(pk, ok, p)
+    assert 0.0 <= after <= 1.0
+    assert 0.0 <= predict_correct(pk, p) <= 1.0
+
+
+@given(params(), unit)
+def test_correct_answer_never_lowers_p_known_without_forgetting(p: BktParams, pk: float) -> None:
+    # exact, no tolerance: guess + slip < 1 makes the conditioning step raise P(known), and
+    # learning only adds (1 - p') * learn; subnormal p_known included
+    assert posterior(pk, True, p) >= pk
+
+
+@given(params(forget=True), unit)
+def test_with_forgetting_it_holds_below_the_steady_state(p: BktParams, pk: float) -> None:
+    # the precise condition: learn + forget <= 1 and p <= learn / (learn + forget)
+    assume(p.learn + p.forget <= 1.0)
+    assume(p.forget == 0.0 or pk <= p.learn / (p.learn + p.forget))
+    assert posterior(pk, True, p) >= pk - 1e-12
+
+
+def test_with_forgetting_a_correct_answer_can_lower_p_known_above_the_steady_state() -> None:
+    p = BktParams(prior=0.5, learn=0.1, guess=0.2, slip=0.1, forget=0.2)
+    assert posterior(1.0, True, p) == pytest.approx(0.8)
+    assert posterior(0.9, True, p) < 0.9
+
+
+@given(params(forget=True), unit)
+def test_a_correct_answer_is_better_news_than_a_wrong_one(p: BktParams, pk: float) -> None:
+    assume(p.learn + p.forget <= 1.0)  # past that, the chain flips the state every step
+    assert posterior(pk, False, p) <= posterior(pk, True, p) + 1e-12
+
+
+def test_update_matches_the_textbook_formula() -> None:
+    p = BktParams(prior=0.3, learn=0.1, guess=0.2, slip=0.1)
+    cond = 0.3 * 0.9 / (0.3 * 0.9 + 0.7 * 0.2)
+    assert posterior(0.3, True, p) == pytest.approx(cond + (1 - cond) * 0.1)
+    cond = 0.3 * 0.1 / (0.3 * 0.1 + 0.7 * 0.8)
+    assert posterior(0.3, False, p) == pytest.approx(cond + (1 - cond) * 0.1)
+    assert predict_correct(0.3, p) == pytest.approx(0.3 * 0.9 + 0.7 * 0.2)
+
+
+def test_impossible_evidence_leaves_p_known_alone() -> None:
+    # guess 0 and P(known) 0: a correct answer has probability 0; no division by zero
+    p = BktParams(prior=0.0, learn=0.0, guess=0.0, slip=0.0)
+    assert posterior(0.0, True, p) == 0.0
+    assert posterior(1.0, False, p) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("guess", 0.5), ("slip", 0.7), ("prior", -0.1), ("learn", 1.5), ("forget", math.nan)],
+)
+def test_params_reject_out_of_range_values(field: str, value: float) -> None:
+    values = {"prior": 0.3, "learn": 0.1, "guess": 0.2, "slip": 0.1, field: value}
+    with pytest.raises(ValueError, match=field):
+        BktParams(**values)
+
+
+def test_params_reject_non_numbers() -> None:
+    with pytest.raises(ValueError, match="prior"):
+        BktParams(prior="high", learn=0.1, guess=0.2, slip=0.1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="prior"):
+        BktParams(prior=True, learn=0.1, guess=0.2, slip=0.1)
+
+
+def test_bounds_are_configurable_and_below_one_half() -> None:
+    p = BktParams(prior=0.3, learn=0.1, guess=0.35, slip=0.1)
+    assert not p.within()  # default bound 0.3
+    assert p.within(ParamBounds(guess=0.4, slip=0.3))
+    with pytest.raises(ValueError):
+        ParamBounds(guess=0.5)
+
+
+@given(params(forget=True))
+def test_params_round_trip_through_dicts(p: BktParams) -> None:
+    assert BktParams.from_dict(json.loads(json.dumps(p.to_dict()))) == p
+
+
+def test_params_from_dict_names_bad_keys() -> None:
+    with pytest.raises(ValueError, match="unknown"):
+        BktParams.from_dict({"prior": 0.1, "learn": 0.1, "guess": 0.1, "slip": 0.1, "x": 1})
+    with pytest.raises(ValueError, match="missing"):
+        BktParams.from_dict({"prior": 0.1})
+
+
+def test_learner_model_tracks_skills_and_mastery() -> None:
+    p = BktParams(prior=0.4, learn=0.3, guess=0.2, slip=0.1)
+    model = LearnerModel({"period": p})
+    assert model.mastery == DEFAULT_MASTERY
+    assert model.p_known("period") == 0.4 and model.opportunities("period") == 0
+    assert not model.mastered("period")
+    for _ in range(5):
+        model.observe("period", True)
+    assert model.opportunities("period") == 5
+    assert model.skills["period"].correct == 5
+    assert model.mastered("period")
+    assert model.predict("period") == pytest.approx(predict_correct(model.p_known("period"), p))
+    # an unknown skill uses the default parameters
+    assert model.p_known("other") == model.default.prior
+
+
+def test_mastery_threshold_is_configurable() -> None:
+    p = BktParams(prior=0.5, learn=0.1, guess=0.2, slip=0.1)
+    lenient = LearnerModel({"a": p}, mastery=0.6)
+    strict = LearnerModel({"a": p})
+    lenient.observe("a", True)
+    strict.observe("a", True)
+    assert lenient.mastered("a") and not strict.mastered("a")
+    with pytest.raises(ValueError):
+        LearnerModel(mastery=0.0)
+
+
+def test_new_params_keep_existing_knowledge() -> None:
+    model = LearnerModel()
+    model.observe("a", True)
+    before = model.p_known("a")
+    model.use_params({"a": BktParams(prior=0.01, learn=0.5, guess=0.1, slip=0.1)})
+    assert model.p_known("a") == before
+    assert model.params("a").learn == 0.5
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.booleans()), max_size=40))
+def test_learner_model_round_trips_through_json(history: list[tuple[str, bool]]) -> None:
+    p = {"a": BktParams(prior=0.2, learn=0.2, guess=0.25, slip=0.1)}
+    model = LearnerModel(p, mastery=0.9)
+    for skill, ok in history:
+        model.observe(skill, ok)
+    text = json.dumps(model.to_dict())
+    again = LearnerModel.from_dict(json.loads(text), p)
+    assert again.to_dict() == model.to_dict()
+    assert again.mastery == 0.9
+    for skill in model:
+        assert again.p_known(skill) == model.p_known(skill)
+        assert again.opportunities(skill) == model.opportunities(skill)
+
+
+def test_saved_state_is_validated() -> None:
+    with pytest.raises(ValueError):
+        SkillState.from_dict({"p_known": 1.5})
+    with pytest.raises(ValueError):
+        SkillState.from_dict({"p_known": 0.5, "opportunities": 1, "correct": 2})
+    with pytest.raises(ValueError, match="version"):
+        LearnerModel.from_dict({"version": 99})
