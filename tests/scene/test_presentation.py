@@ -14,6 +14,7 @@ from engine.present.hud import CORRECT, WRONG
 from engine.present.presenter import Presenter
 from engine.rigs.headless import HeadlessPilot
 from engine.scene import SceneApp, build_scene
+from engine.session import build_runtime
 from tests.scene.pixels import changed_pixels, frame, region, to_pixel
 
 
@@ -105,6 +106,33 @@ def test_narration_captions_follow_the_voice(app: SceneApp) -> None:
         bottom = (app.size[0] // 2, int(app.size[1] * 0.93))
         pixels = region(frame(app), bottom, 3)
         assert np.mean(pixels) < 120  # white text on the dark caption band
+    finally:
+        presenter.destroy()
+        scene.destroy()
+
+
+def test_an_unasked_hint_shows_in_the_frame(app: SceneApp) -> None:
+    loaded = load_lesson("pendulum-lab")
+    rt = build_runtime(loaded.lesson, folder=loaded.folder)  # with the tutor attached
+    scene = build_scene(loaded, app, knob_levels=rt.knobs)
+    presenter = Presenter(app, scene, rt)
+    hints: list[ev.HintShown] = []
+    rt.subscribe(lambda e: hints.append(e) if isinstance(e, ev.HintShown) else None)
+    try:
+        rt.start()
+        app.camera.set_pos(0, -1.0, 1.5)
+        HeadlessPilot(app, scene, presenter).look_at(rt.world.world_position("bob"))
+        at_bob = to_pixel(app, rt.world.world_position("bob"))
+        rt.run_until(59.0)  # the learner stands idle, looking at nothing in particular
+        presenter.update(0.1)
+        before = frame(app)
+        assert hints == []
+        rt.run_until(61.0)
+        presenter.update(0.1)
+        after = frame(app)
+        assert [(h.requested, h.rung) for h in hints] == [(False, "highlight")]
+        assert presenter.state.highlighted == {"bob", "pendulum"}
+        assert changed_pixels(region(before, at_bob, 12), region(after, at_bob, 12)) > 40
     finally:
         presenter.destroy()
         scene.destroy()

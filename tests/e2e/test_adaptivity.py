@@ -1,0 +1,85 @@
+"""Adaptivity end to end: recorded sessions replay exactly, a struggling learner gets help
+on their own, a fast learner gets the harder variant, and every decision has its reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.log.jsonl import read_jsonl
+from engine.paths import LESSONS_DIR
+from tests.e2e.test_walkthroughs import lesson_cli, verb
+
+RECORDINGS = sorted(
+    p for p in LESSONS_DIR.glob("*/recordings/*.jsonl") if not p.name.endswith(".input.jsonl")
+)
+EXT = "https://peripatos.dev/xapi/extensions/"
+
+
+def by_adaptivity(stmt: dict) -> bool:
+    return stmt["actor"].get("account", {}).get("name") == "adaptivity-engine"
+
+
+@pytest.mark.parametrize("log", RECORDINGS, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+def test_recorded_sessions_replay_decision_for_decision(log: Path, tmp_path: Path) -> None:
+    proc = lesson_cli("replay", str(log), tmp=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "all decisions match" in proc.stdout
+    assert "MISSING" not in proc.stdout and "EXTRA" not in proc.stdout
+
+
+def test_replay_notices_when_todays_engine_decides_differently(tmp_path: Path) -> None:
+    log = LESSONS_DIR / "pendulum-lab" / "recordings" / "struggling.jsonl"
+    lesson = (LESSONS_DIR / "pendulum-lab" / "lesson.yaml").read_text(encoding="utf-8")
+    # a lesson that waits three times the expected time before an unasked hint
+    changed = lesson.replace("adaptivity:\n", "adaptivity:\n  thresholds: {idle_factor: 3}\n", 1)
+    assert changed != lesson
+    (tmp_path / "lesson.yaml").write_text(changed, encoding="utf-8")
+    proc = lesson_cli("replay", str(log), "--lesson", str(tmp_path / "lesson.yaml"), tmp=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "MISSING    60.10 s  hint hang_bob/hints/1 offered" in proc.stdout
+    assert "decisions differ" in proc.stdout
+
+
+def test_a_struggling_learner_gets_unasked_help_with_reasons(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    script = LESSONS_DIR / "pendulum-lab" / "scripts" / "struggling.yaml"
+    proc = lesson_cli("run", "pendulum-lab", "--headless", "--script", str(script),
+                      "--record", str(log), "--size", "320x180", tmp=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    statements = read_jsonl(log, strict=True)
+    offered = [s for s in statements if verb(s) == "experienced" and by_adaptivity(s)]
+    offered = [s for s in offered if "/hints/" in s["object"]["id"]]
+    assert offered, "no unasked hint"
+    first = offered[0]["context"]["extensions"]
+    assert first[EXT + "trigger"] == "idle with little gaze on the task"
+    assert "idle 60 s" in first[EXT + "reason"]
+    assert 0.0 <= first[EXT + "predicted-success"] <= 1.0
+    stuck = [s for s in offered if "errors" in s["context"]["extensions"][EXT + "trigger"]]
+    assert stuck, "the errors-and-low-P(known) trigger never fired"
+    flags = [s for s in statements if verb(s) == "flagged"]
+    assert [f["result"]["extensions"][EXT + "flag"] for f in flags] == ["help-abuse"]
+    easier = [s for s in statements if verb(s) == "adjusted"]
+    assert easier and all(by_adaptivity(s) for s in easier)
+    for s in easier:
+        result = s["result"]["extensions"]
+        assert result[EXT + "to-level"] < result[EXT + "from-level"]
+        assert "easier" in result[EXT + "reason"]
+
+
+def test_a_fast_learner_gets_the_harder_variant(tmp_path: Path) -> None:
+    script = LESSONS_DIR / "pendulum-lab" / "scripts" / "walkthrough.yaml"
+    logs = []
+    for run in (1, 2):
+        log = tmp_path / f"run{run}.jsonl"
+        proc = lesson_cli("run", "pendulum-lab", "--headless", "--script", str(script), "--learner",
+                          "ada", "--record", str(log), "--size", "320x180", tmp=tmp_path)  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        logs.append(read_jsonl(log, strict=True))
+    # the learner model follows Ada from the first session into the second
+    second = [s["result"]["extensions"] for s in logs[1] if verb(s) == "adjusted"]
+    harder = [r for r in second if r[EXT + "to-level"] > r[EXT + "from-level"]]
+    assert harder, f"no harder variant in the second session: {second}"
+    assert {r[EXT + "knob"] for r in harder} >= {"timing_tolerance"}
+    assert all("harder" in r[EXT + "reason"] for r in harder)
