@@ -45,8 +45,8 @@ def test_replay_notices_when_todays_engine_decides_differently(tmp_path: Path) -
 def test_a_struggling_learner_gets_unasked_help_with_reasons(tmp_path: Path) -> None:
     log = tmp_path / "log.jsonl"
     script = LESSONS_DIR / "pendulum-lab" / "scripts" / "struggling.yaml"
-    proc = lesson_cli("run", "pendulum-lab", "--headless", "--script", str(script),
-                      "--record", str(log), "--size", "320x180", tmp=tmp_path)  # fmt: skip
+    args = ["run", "pendulum-lab", "--headless", "--script", str(script), "--record", str(log)]
+    proc = lesson_cli(*args, "--size", "320x180", tmp=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     statements = read_jsonl(log, strict=True)
     offered = [s for s in statements if verb(s) == "experienced" and by_adaptivity(s)]
@@ -73,8 +73,8 @@ def test_a_fast_learner_gets_the_harder_variant(tmp_path: Path) -> None:
     logs = []
     for run in (1, 2):
         log = tmp_path / f"run{run}.jsonl"
-        proc = lesson_cli("run", "pendulum-lab", "--headless", "--script", str(script), "--learner",
-                          "ada", "--record", str(log), "--size", "320x180", tmp=tmp_path)  # fmt: skip
+        args = ["run", "pendulum-lab", "--headless", "--script", str(script), "--learner", "ada"]
+        proc = lesson_cli(*args, "--record", str(log), "--size", "320x180", tmp=tmp_path)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         logs.append(read_jsonl(log, strict=True))
     # the learner model follows Ada from the first session into the second
