@@ -175,6 +175,19 @@ def replay_command(
     raise typer.Exit(0 if report.ok else 1)
 
 
+@app.command()
+def fit(
+    logs: Annotated[list[Path], typer.Argument(help="recorded sessions (.jsonl) or CSV files")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the priors YAML to write")],
+    restarts: Annotated[int, typer.Option(help="EM restarts per skill")] = 5,
+    seed: Annotated[int, typer.Option(help="random seed of the restarts")] = 0,
+) -> None:
+    """Fit BKT parameters per skill from recorded sessions; lessons can ship the priors."""
+    from tools.fit_cli import fit_command
+
+    raise typer.Exit(fit_command(logs, output, restarts=restarts, seed=seed))
+
+
 @app.command(name="list")
 def list_lessons() -> None:
     """List the bundled lessons."""

@@ -42,3 +42,15 @@ def test_bench_prints_its_figures(tmp_path: Path) -> None:
     assert re.search(r"load: parse\+validate [\d.]+ ms, build scene [\d.]+ ms", out)
     assert re.search(r"core per 90 Hz frame \(36 entities\): mean [\d.]+ us", out)
     assert re.search(r"engine [\d.]+ ms, bare Panda3D same geometry [\d.]+ ms, ratio [\d.]+", out)
+
+
+def test_fit_writes_priors_a_lesson_can_ship(tmp_path: Path) -> None:
+    from adaptivity.priors import priors_from_yaml
+
+    logs = sorted(str(p) for p in LESSONS_DIR.glob("*/recordings/walkthrough.jsonl"))
+    out = tmp_path / "priors.yaml"
+    proc = lesson_cli("fit", *logs, "-o", str(out), tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    priors = priors_from_yaml(out)
+    assert {"measurement", "civic-spaces", "titration-technique"} <= set(priors)
+    assert all(0 <= p.guess < 0.5 and 0 <= p.slip < 0.5 for p in priors.values())
