@@ -15,6 +15,8 @@ PURE = [
     "engine.log",
     "engine.session",
     "adaptivity",
+    "adaptivity.tutor",
+    "engine.replay",
 ]
 
 
