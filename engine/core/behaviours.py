@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from engine.model.components import PROPERTIES
+from engine.model.components import ACTIONS, PROPERTIES
+from engine.model.custom import ComponentType
 from engine.model.lesson import Entity
 from engine.model.units import parse_quantity
 from engine.sim.chemistry import Solution, indicator_rgba, ph, transfer
@@ -65,6 +66,16 @@ class Behaviour:
     def readout(self) -> str | None:
         """Text an instrument shows, or None."""
         return None
+
+    def remove(self) -> None:
+        """The lesson is over (or the entity leaves): release what the behaviour holds."""
+
+    def declares(self, name: str, *, settable: bool = False, action: bool = False) -> bool:
+        """Whether this behaviour's contract has property (or action) ``name``."""
+        if action:
+            return name in ACTIONS.get(self.component, ())
+        prop = PROPERTIES.get(self.component, {}).get(name)
+        return prop is not None and (prop.settable or not settable)
 
     def measurement(self) -> float | None:
         """The value a ``measured`` condition compares, or None."""
@@ -413,3 +424,60 @@ BEHAVIOURS: dict[str, type[Behaviour]] = {
     "ruler": RulerBehaviour,
     "scale_meter": BalanceBehaviour,
 }
+
+
+class PluginBehaviour(Behaviour):
+    """A custom component from a plugin (see :mod:`engine.model.custom`), driven A-Frame style:
+    the plugin object is built with its props (init), told when they change (``update(old)``),
+    ticked while ``ticking``, and removed at the end."""
+
+    def __init__(self, entity: Entity, runtime: Runtime, spec: ComponentType) -> None:
+        super().__init__(entity, runtime)
+        self.spec = spec
+        self.props = spec.schema.model_validate(entity.custom.get(spec.name) or {})
+        self.impl = spec.behaviour(entity.id, self.props, runtime)
+
+    @property
+    def ticking(self) -> bool:
+        if not hasattr(self.impl, "tick"):
+            return False
+        return bool(getattr(self.impl, "ticking", True))
+
+    def tick(self, dt: float) -> None:
+        self.impl.tick(dt)
+
+    def properties(self) -> dict[str, float]:
+        getter = getattr(self.impl, "properties", None)
+        return dict(getter()) if getter is not None else {}
+
+    def set(self, prop: str, value: Any) -> None:
+        old = self.props
+        try:
+            self.props = self.spec.schema.model_validate({**old.model_dump(), prop: value})
+        except ValueError as exc:
+            raise BehaviourError(f"'{self.entity}': {self.spec.name}.{prop}: {exc}") from None
+        update = getattr(self.impl, "update", None)
+        if update is not None:
+            self.impl.props = self.props
+            update(old)
+
+    def call(self, action: str) -> None:
+        handler = getattr(self.impl, "call", None)
+        if handler is None or action not in self.spec.actions:
+            super().call(action)
+        else:
+            handler(action)
+
+    def remove(self) -> None:
+        remover = getattr(self.impl, "remove", None)
+        if remover is not None:
+            remover()
+
+    def declares(self, name: str, *, settable: bool = False, action: bool = False) -> bool:
+        if action:
+            return name in self.spec.actions
+        prop = self.spec.properties.get(name)
+        if prop is not None:
+            return prop.settable or not settable
+        # a prop of the schema can be set by a button even if not declared readable
+        return settable and name in self.spec.schema.model_fields

@@ -16,12 +16,18 @@ from functools import partial
 from typing import Any, Protocol
 
 from engine.core import events as ev
-from engine.core.behaviours import BEHAVIOURS, Behaviour, BehaviourError, ContainerBehaviour
+from engine.core.behaviours import (
+    BEHAVIOURS,
+    Behaviour,
+    BehaviourError,
+    ContainerBehaviour,
+    PluginBehaviour,
+)
 from engine.core.clock import FixedClock
 from engine.core.conditions import holds, needs_tick, targets, tolerance, within
 from engine.core.conditions import resolve as resolve_value
 from engine.core.world import World, distance
-from engine.model.components import ACTIONS, PROPERTIES
+from engine.model.custom import REGISTRY
 from engine.model.lesson import HINT_ORDER, Lesson, Question, Step
 from engine.model.units import UnitError, parse_quantity
 
@@ -131,6 +137,15 @@ class Runtime:
                 self.behaviours.setdefault(entity.id, []).append(behaviour)
                 if isinstance(behaviour, ContainerBehaviour):
                     self.containers[entity.id] = behaviour
+        for entity in self.lesson.entities:
+            for name in entity.custom:
+                spec = REGISTRY.get(name)
+                if spec is None:
+                    # the linter reports this located; a runtime built around it must not start
+                    raise BehaviourError(f"'{entity.id}': no plugin provides component '{name}'")
+                self.behaviours.setdefault(entity.id, []).append(
+                    PluginBehaviour(entity, self, spec)
+                )
         self._ticking = [b for bs in self.behaviours.values() for b in bs]
 
     # --- listeners and emitting ------------------------------------------------------------
@@ -172,7 +187,10 @@ class Runtime:
         self._enter_step(0)
 
     def end(self, reason: str = "") -> None:
-        """End the session (completed or abandoned)."""
+        """End the session (completed or abandoned); behaviours release what they hold."""
+        for behaviours in self.behaviours.values():
+            for behaviour in behaviours:
+                behaviour.remove()
         self.emit(ev.LessonEnded(self.t, completed=self.completed, reason=reason))
 
     def _enter_step(self, index: int) -> None:
@@ -416,10 +434,7 @@ class Runtime:
     ) -> Behaviour | None:
         """The behaviour of ``entity`` that declares property (or action) ``name``."""
         for b in self.behaviours.get(entity, []):
-            if action and name in ACTIONS.get(b.component, ()):
-                return b
-            prop = PROPERTIES.get(b.component, {}).get(name)
-            if not action and prop is not None and (prop.settable or not settable):
+            if b.declares(name, settable=settable, action=action):
                 return b
         return None
 

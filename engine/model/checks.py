@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from engine.model.components import ACTIONS, PROPERTIES, Prop
+from engine.model.custom import custom_actions, custom_properties
 from engine.model.diagnostics import Diagnostic, Severity, did_you_mean
 from engine.model.lesson import (
     Choice,
@@ -243,6 +244,7 @@ def _properties(ctx: _Ctx, eid: str) -> dict[str, Prop]:
     for entity in ctx.namesakes.get(eid, ()):
         for component in entity.components():
             props.update(PROPERTIES.get(component, {}))
+        props.update(custom_properties(entity))
     return props
 
 
@@ -459,6 +461,7 @@ def _action(ctx: _Ctx, loc: Loc, entity_id: str, name: str) -> None:
     if target is None:
         return
     known = sorted({a for c in target.components() for a in ACTIONS.get(c, ())})
+    known = sorted({*known, *custom_actions(target)})
     if name not in known:
         hint = f"; it has: {', '.join(known)}" if known else "; it has no actions"
         ctx.report(

@@ -27,6 +27,7 @@ CODES: dict[str, str] = {
     "unknown-knob": "a reference to a difficulty knob that does not exist",
     "unknown-skill": "a skill tag not declared in metadata.skills",
     "unknown-property": "a reference to a simulated property the entity does not have",
+    "unknown-component": "a custom component no installed plugin provides",
     "missing-asset": "a model or texture file that is not under assets/",
     "wrong-component": "a reference to an entity that lacks the component it needs",
     "never-completes": "a step whose completion condition can never (or hardly ever) become true",

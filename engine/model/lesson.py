@@ -179,6 +179,10 @@ class Entity(Strict):
     stopwatch: Stopwatch | None = None
     ruler: Ruler | None = None
     scale_meter: Scale | None = Field(None, alias="balance")
+    custom: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="components from plugins, by name: {spinner: {rpm: 30}} (see the guide)",
+    )
 
     @model_validator(mode="after")
     def _one_look(self) -> Entity:

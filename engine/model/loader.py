@@ -278,8 +278,13 @@ def load_lesson(path: str | Path, *, check: bool = True) -> LoadedLesson:
         )
     if check:
         from engine.model.checks import check_lesson
+        from engine.model.custom import check_custom
 
         problems = check_lesson(loaded, shown)
+        problems += [
+            Diagnostic(shown, line, col, code, message)
+            for line, col, code, message in check_custom(lesson.entities, source.position)
+        ]
         errors = [d for d in problems if d.severity == "error"]
         warnings += [d for d in problems if d.severity == "warning"]
         if errors:
