@@ -10,10 +10,12 @@ Public API:
     Elo (:mod:`adaptivity.elo`): :class:`KSchedule`, :class:`ItemBank`, :class:`Abilities`,
     :class:`Predictor`, :class:`EloPredictor`, :class:`BktEloPredictor`, :func:`observe`.
     Store (:mod:`adaptivity.store`): :class:`LearnerStore`, :class:`LearnerRecord`.
-    Fitting (:mod:`adaptivity.fit`, :mod:`adaptivity.data`, :mod:`adaptivity.priors`; numpy):
-    :func:`fit_bkt`, :func:`fit_skills`, :class:`Sequences`, :func:`read_xapi`,
-    :func:`read_csv`, :func:`simulate_bkt`, :func:`predict_sequences`,
-    :func:`priors_to_yaml`, :func:`priors_from_yaml`.
+    Fitting (numpy): :mod:`adaptivity.fit` (:func:`fit_bkt`, :func:`fit_skills`),
+    :mod:`adaptivity.data` (:class:`Sequences`, :func:`read_csv`, :func:`simulate_bkt`),
+    :mod:`adaptivity.logs` (:func:`read_xapi`), :mod:`adaptivity.predict`
+    (:func:`predict_sequences`, :func:`predict_rows`, :func:`log_likelihood`).
+    Priors files (:mod:`adaptivity.priors`, no numpy): :func:`priors_to_yaml`,
+    :func:`priors_from_yaml`.
 """
 
 from __future__ import annotations
@@ -44,8 +46,10 @@ from adaptivity.elo import (
 )
 
 if TYPE_CHECKING:
-    from adaptivity.data import Sequences, read_csv, read_xapi, sequences_from_rows, simulate_bkt
-    from adaptivity.fit import SkillFit, fit_bkt, fit_skills, log_likelihood, predict_sequences
+    from adaptivity.data import Sequences, read_csv, sequences_from_rows, simulate_bkt
+    from adaptivity.fit import SkillFit, fit_bkt, fit_skills
+    from adaptivity.logs import read_xapi
+    from adaptivity.predict import log_likelihood, predict_rows, predict_sequences
     from adaptivity.priors import priors_from_yaml, priors_to_yaml
     from adaptivity.store import LearnerRecord, LearnerStore
 
@@ -55,14 +59,15 @@ _LAZY = {
     "LearnerStore": "adaptivity.store",
     "Sequences": "adaptivity.data",
     "read_csv": "adaptivity.data",
-    "read_xapi": "adaptivity.data",
+    "read_xapi": "adaptivity.logs",
     "sequences_from_rows": "adaptivity.data",
     "simulate_bkt": "adaptivity.data",
     "SkillFit": "adaptivity.fit",
     "fit_bkt": "adaptivity.fit",
     "fit_skills": "adaptivity.fit",
-    "log_likelihood": "adaptivity.fit",
-    "predict_sequences": "adaptivity.fit",
+    "log_likelihood": "adaptivity.predict",
+    "predict_rows": "adaptivity.predict",
+    "predict_sequences": "adaptivity.predict",
     "priors_from_yaml": "adaptivity.priors",
     "priors_to_yaml": "adaptivity.priors",
 }
@@ -92,6 +97,7 @@ __all__ = [
     "observe",
     "posterior",
     "predict_correct",
+    "predict_rows",
     "predict_sequences",
     "priors_from_yaml",
     "priors_to_yaml",

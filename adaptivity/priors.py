@@ -102,7 +102,3 @@ def priors_from_yaml(path: str | os.PathLike[str]) -> dict[str, BktParams]:
         except ValueError as exc:
             raise ValueError(f"{path}: skills.{skill}: {exc}") from None
     return out
-
-
-#: the name the tutor reads priors files by
-read_priors = priors_from_yaml

@@ -6,7 +6,13 @@ go to a priors file a lesson can ship (:mod:`adaptivity.priors`), with how much 
 backed each skill; a table of them is printed. Register it in ``tools/cli.py`` as::
 
     @app.command()
-    def fit(logs: list[Path], output: Annotated[Path, typer.Option("-o", "--output")]) -> None:
+    def fit(
+        logs: Annotated[list[Path], typer.Argument(help="sessions (.jsonl) or CSV files")],
+        output: Annotated[Path, typer.Option("-o", "--output", help="priors file to write")],
+    ) -> None:
+        'Fit BKT priors from recorded sessions.'
+        from tools.fit_cli import fit_command
+
         raise typer.Exit(fit_command(logs, output))
 """
 
@@ -44,7 +50,7 @@ def fit_command(
 
     Returns:
         The exit status: 0 written, 1 no opportunity found in the logs, 2 a log is missing
-        or unreadable.
+        or unreadable, or the output cannot be written.
     """
     out = out or sys.stdout
     err = err or sys.stderr
@@ -54,8 +60,9 @@ def fit_command(
         print(f"lesson fit: log file(s) not found: {names}", file=err)
         return 2
     # lazy: numpy and the fitting code load only for this command
-    from adaptivity.data import read_csv, read_xapi
+    from adaptivity.data import read_csv
     from adaptivity.fit import fit_skills
+    from adaptivity.logs import read_xapi
     from adaptivity.priors import priors_to_yaml
 
     csvs = [Path(p) for p in logs if Path(p).suffix.lower() == ".csv"]
@@ -80,13 +87,16 @@ def fit_command(
     evidence = {
         s: {"learners": f.n_sequences, "opportunities": f.n_observations} for s, f in fits.items()
     }
-    n_files = len(logs)
-    priors_to_yaml(
-        {s: f.params for s, f in fits.items()},
-        output,
-        evidence=evidence,
-        comment=f"BKT parameters fitted by `lesson fit` from {n_files} log file(s)",
-    )
+    try:
+        priors_to_yaml(
+            {s: f.params for s, f in fits.items()},
+            output,
+            evidence=evidence,
+            comment=f"BKT parameters fitted by `lesson fit` from {len(logs)} log file(s)",
+        )
+    except OSError as exc:
+        print(f"lesson fit: cannot write {output}: {exc}", file=err)
+        return 2
     print(
         f"{'skill':28} {'learners':>8} {'opps':>6} {'prior':>6} {'learn':>6} "
         f"{'guess':>6} {'slip':>6}",
