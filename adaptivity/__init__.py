@@ -1,4 +1,5 @@
-"""Adaptivity: the learner model, fitting it from logs, and (later) hints and difficulty.
+"""Adaptivity: the learner model, fitting it from logs, the hint policy, the difficulty
+controller, and the tutor that wires them to a running lesson.
 
 Pure Python, beside the runtime: nothing here imports Panda3D or the scene. The online part
 (BKT updates, Elo ratings) is plain Python floats; fitting needs numpy and is imported only
@@ -46,12 +47,16 @@ from adaptivity.elo import (
 )
 
 if TYPE_CHECKING:
+    from adaptivity.config import AdaptivityConfig
     from adaptivity.data import Sequences, read_csv, sequences_from_rows, simulate_bkt
+    from adaptivity.difficulty import DifficultyController, KnobDecision, classify_knobs
     from adaptivity.fit import SkillFit, fit_bkt, fit_skills
+    from adaptivity.hints import Flag, HintDecision, HintPolicy
     from adaptivity.logs import read_xapi
     from adaptivity.predict import log_likelihood, predict_rows, predict_sequences
     from adaptivity.priors import priors_from_yaml, priors_to_yaml
     from adaptivity.store import LearnerRecord, LearnerStore
+    from adaptivity.tutor import Tutor
 
 # name -> module, imported on first access (PEP 562): numpy and sqlite3 load only when used
 _LAZY = {
@@ -70,6 +75,14 @@ _LAZY = {
     "predict_sequences": "adaptivity.predict",
     "priors_from_yaml": "adaptivity.priors",
     "priors_to_yaml": "adaptivity.priors",
+    "AdaptivityConfig": "adaptivity.config",
+    "DifficultyController": "adaptivity.difficulty",
+    "KnobDecision": "adaptivity.difficulty",
+    "classify_knobs": "adaptivity.difficulty",
+    "Flag": "adaptivity.hints",
+    "HintDecision": "adaptivity.hints",
+    "HintPolicy": "adaptivity.hints",
+    "Tutor": "adaptivity.tutor",
 }
 
 __all__ = [
@@ -77,11 +90,17 @@ __all__ = [
     "DEFAULT_MASTERY",
     "DEFAULT_PARAMS",
     "Abilities",
+    "AdaptivityConfig",
     "BktEloPredictor",
     "BktParams",
+    "DifficultyController",
     "EloPredictor",
+    "Flag",
+    "HintDecision",
+    "HintPolicy",
     "ItemBank",
     "KSchedule",
+    "KnobDecision",
     "LearnerModel",
     "LearnerRecord",
     "LearnerStore",
@@ -91,6 +110,8 @@ __all__ = [
     "Sequences",
     "SkillFit",
     "SkillState",
+    "Tutor",
+    "classify_knobs",
     "fit_bkt",
     "fit_skills",
     "log_likelihood",
