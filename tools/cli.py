@@ -57,7 +57,7 @@ def run(
     except ValueError:
         raise typer.BadParameter("size is WIDTHxHEIGHT, e.g. 1280x720") from None
     options = PlayOptions(
-        lesson=lesson,
+        lesson=_unpacked(lesson),
         headless=headless,
         script=script,
         screenshot=screenshot,
@@ -186,6 +186,98 @@ def fit(
     from tools.fit_cli import fit_command
 
     raise typer.Exit(fit_command(logs, output, restarts=restarts, seed=seed))
+
+
+@app.command()
+def pack(
+    lesson: Annotated[str, typer.Argument(help="lesson id, folder or lesson.yaml")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="the .lessonpack file, or a folder for <id>.lessonpack"
+        ),
+    ] = Path("."),
+) -> None:
+    """Pack a lesson, only the assets it uses and a manifest of SHA-256 hashes into a zip."""
+    from engine.model import LessonError
+    from tools.pack import PackError, pack_lesson
+
+    try:
+        written = pack_lesson(lesson, output)
+    except LessonError as exc:
+        for d in exc.diagnostics:
+            typer.echo(str(d), err=True)
+        raise typer.Exit(1) from None
+    except PackError as exc:
+        typer.echo(f"lesson pack: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"wrote {written}")
+
+
+@app.command()
+def install(
+    pack_file: Annotated[Path, typer.Argument(metavar="PACK", help="a .lessonpack file")],
+    library: Annotated[
+        Path | None, typer.Option(help="where lessons live (default: the lesson library)")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option(help="replace an installed lesson of the same id")
+    ] = False,
+) -> None:
+    """Check a lesson pack completely, then install it into the lesson library."""
+    from engine.paths import LESSONS_DIR
+    from tools.pack import PackError, install_pack
+
+    try:
+        installed = install_pack(pack_file, library or LESSONS_DIR, replace=replace)
+    except PackError as exc:
+        typer.echo(f"lesson install: {exc}", err=True)
+        for d in getattr(exc, "diagnostics", []) or []:
+            typer.echo(str(d), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"installed {installed}")
+
+
+@app.command()
+def thumbnail(
+    lesson: Annotated[str, typer.Argument(help="lesson id, folder, lesson.yaml or .lessonpack")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the poster PNG")],
+    steps: Annotated[
+        Path | None, typer.Option(help="also write a still for every step here")
+    ] = None,
+    size: Annotated[str, typer.Option(help="WIDTHxHEIGHT")] = "1280x720",
+) -> None:
+    """Render a lesson's poster (and per-step stills) headless."""
+    from engine.model import LessonError
+    from tools.thumbnail import ThumbnailError
+    from tools.thumbnail import thumbnail as render_thumbnail
+
+    _configure_logging()
+    try:
+        width, height = (int(v) for v in size.lower().split("x"))
+        written = render_thumbnail(_unpacked(lesson), output, size=(width, height), steps_dir=steps)
+    except LessonError as exc:
+        for d in exc.diagnostics:
+            typer.echo(str(d), err=True)
+        raise typer.Exit(1) from None
+    except (ThumbnailError, ValueError) as exc:
+        typer.echo(f"lesson thumbnail: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+def _unpacked(lesson: str) -> str:
+    """A lesson argument, with a .lessonpack checked and unpacked into the cache first."""
+    from tools.pack import PackError, is_pack, lesson_from_pack
+
+    if not is_pack(Path(lesson)):
+        return lesson
+    try:
+        return str(lesson_from_pack(Path(lesson)))
+    except PackError as exc:
+        typer.echo(f"lesson: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command(name="list")

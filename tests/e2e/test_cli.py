@@ -54,3 +54,45 @@ def test_fit_writes_priors_a_lesson_can_ship(tmp_path: Path) -> None:
     priors = priors_from_yaml(out)
     assert {"measurement", "civic-spaces", "titration-technique"} <= set(priors)
     assert all(0 <= p.guess < 0.5 and 0 <= p.slip < 0.5 for p in priors.values())
+
+
+def test_pack_install_and_run_a_pack(tmp_path: Path) -> None:
+    proc = lesson_cli("pack", "athenian-agora", "-o", str(tmp_path), tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    pack = tmp_path / "athenian-agora.lessonpack"
+    script = LESSONS_DIR / "athenian-agora" / "scripts" / "walkthrough.yaml"
+    run = lesson_cli("run", str(pack), "--headless", "--script", str(script), "--size", "320x180",
+                     tmp=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    library = tmp_path / "library"
+    done = lesson_cli("install", str(pack), "--library", str(library), tmp=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (library / "athenian-agora" / "assets" / "models" / "doric_column.glb").is_file()
+    again = lesson_cli("install", str(pack), "--library", str(library), tmp=tmp_path)
+    assert again.returncode == 1 and "lesson install:" in again.stderr
+
+
+def test_a_tampered_pack_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    import zipfile
+
+    good = tmp_path / "good.lessonpack"
+    assert lesson_cli("pack", "pendulum-lab", "-o", str(good), tmp=tmp_path).returncode == 0
+    evil = tmp_path / "evil.lessonpack"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(evil, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr("../escaped.txt", "gotcha")
+    library = tmp_path / "library"
+    proc = lesson_cli("install", str(evil), "--library", str(library), tmp=tmp_path)
+    assert proc.returncode == 1
+    assert "escaped.txt" in proc.stderr
+    assert not (tmp_path / "escaped.txt").exists()
+    assert not library.exists() or not any(library.iterdir())
+
+
+def test_thumbnail_writes_a_poster(tmp_path: Path) -> None:
+    poster = tmp_path / "poster.png"
+    proc = lesson_cli("thumbnail", "titration-lab", "-o", str(poster), "--size", "320x180",
+                      tmp=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert poster.stat().st_size > 5000
