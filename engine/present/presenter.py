@@ -232,7 +232,9 @@ class Presenter:
             if entity == world.held or entity not in self.scene.nodes:
                 continue
             state = world.entities[entity]
-            self.scene.set_position(entity, world.world_position(entity))
+            # the scene graph mirrors the lesson's hierarchy: poses are parent-relative
+            self.scene.set_position(entity, state.local_position)
+            self.scene.set_hpr(entity, state.rotation)
             self.scene.set_visible(entity, state.visible)
         world.dirty.clear()
         labels = set(rt.behaviours) if force else rt.dirty_labels
@@ -263,7 +265,7 @@ class Presenter:
         if held is not None and held in self.scene.nodes:
             cam = self.app.camera
             point = self.app.render.getRelativePoint(cam, (0, HOLD_DISTANCE, -0.15))
-            self.scene.set_position(held, (point.x, point.y, point.z))
+            self.scene.set_world_position(held, (point.x, point.y, point.z))
         self.pulse = (self.pulse + dt) % 1.0
         if self.demo is not None:
             d = self.demo

@@ -115,6 +115,11 @@ class BuiltScene:
         self.nodes[entity_id].set_pos(*xyz)
         self._follow_strings(entity_id)
 
+    def set_world_position(self, entity_id: str, xyz: Iterable[float]) -> None:
+        """Move an entity to a point in the lesson's world frame (whatever its parent)."""
+        self.nodes[entity_id].set_pos(self.root, *xyz)
+        self._follow_strings(entity_id)
+
     def set_hpr(self, entity_id: str, hpr: Iterable[float]) -> None:
         """Turn an entity ([heading, pitch, roll] degrees, relative to its parent)."""
         self.nodes[entity_id].set_hpr(*hpr)

@@ -136,3 +136,20 @@ def test_an_unasked_hint_shows_in_the_frame(app: SceneApp) -> None:
     finally:
         presenter.destroy()
         scene.destroy()
+
+
+def test_parented_entities_stay_where_the_lesson_puts_them(app: SceneApp) -> None:
+    loaded = load_lesson("athenian-agora")
+    rt = Runtime(loaded.lesson)
+    scene = build_scene(loaded, app, knob_levels=rt.knobs)
+    presenter = Presenter(app, scene, rt)  # its first sync copies every pose
+    try:
+        children = [e.id for e in loaded.lesson.entities if e.parent]
+        assert children
+        for entity in children:
+            assert scene.world_position(entity) == pytest.approx(
+                rt.world.world_position(entity), abs=1e-4
+            ), entity
+    finally:
+        presenter.destroy()
+        scene.destroy()
