@@ -82,6 +82,21 @@ def run(
 
 
 @app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="lesson id, kebab-case; also the folder's name")],
+    template: Annotated[str, typer.Option(help="lab, site or blank")] = "blank",
+    directory: Annotated[
+        Path, typer.Option("--dir", help="where to create the lesson's folder")
+    ] = Path("."),
+    title: Annotated[str | None, typer.Option(help="title (default: from the id)")] = None,
+) -> None:
+    """Create a lesson folder from a template; it validates and passes its walkthrough."""
+    from tools.scaffold import new_command
+
+    raise typer.Exit(new_command(name, template, directory, title=title))
+
+
+@app.command()
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="lesson files or folders")],
 ) -> None:
