@@ -97,6 +97,23 @@ def new(
 
 
 @app.command()
+def preview(
+    path: Annotated[str, typer.Argument(help="lesson id, folder or lesson.yaml")],
+    size: Annotated[str, typer.Option(help="window size, WIDTHxHEIGHT")] = "1280x720",
+) -> None:
+    """A window that rebuilds the lesson whenever it (or its assets) change on disk."""
+    from engine.preview import preview as open_preview
+
+    _configure_logging()
+    try:
+        width, height = (int(v) for v in size.lower().split("x"))
+        open_preview(path, size=(width, height))
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+        typer.echo(f"lesson preview: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="lesson files or folders")],
 ) -> None:

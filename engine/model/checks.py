@@ -33,6 +33,7 @@ from engine.model.lesson import (
     StateCheck,
     Step,
 )
+from engine.model.lint import lint_lesson
 from engine.model.loader import LoadedLesson, Loc
 from engine.model.units import BASE_UNIT, UNITS, UnitError, parse_quantity
 from engine.paths import ASSETS_DIR
@@ -182,7 +183,8 @@ def check_lesson(loaded: LoadedLesson, path: str) -> list[Diagnostic]:
         _check_unused,
     ):
         check(ctx)
-    return sorted(set(ctx.out))
+    # the lint rules (accessibility, comfort, asset budgets) add theirs and apply lint.ignore
+    return lint_lesson(loaded, path, ctx.out)
 
 
 # --- references -----------------------------------------------------------------------------

@@ -33,6 +33,16 @@ CODES: dict[str, str] = {
     "never-completes": "a step whose completion condition can never (or hardly ever) become true",
     "unused": "a question, skill, knob, knob level or narration that nothing uses (warning)",
     "schema-comment": "the first line is not the yaml-language-server schema comment",
+    # lint rules (engine.model.lint): warnings, each silenced by lint: {ignore: [code]}
+    "no-captions": "a narration without explicit caption lines (warning)",
+    "out-of-reach": "a grabbable, button or snap zone a seated learner cannot reach (warning)",
+    "small-text": "text too small to read from where the learner will be (warning)",
+    "low-contrast": "label text below WCAG AA contrast (4.5:1) against its card (warning)",
+    "triangle-budget": "more triangles than the lesson's budget (warning)",
+    "texture-budget": "more texture memory than the lesson's budget (warning)",
+    "texture-size": "a texture over 2048 px on a side, or not a power of two (warning)",
+    "bad-asset": "a model or texture that exists but cannot be read (warning)",
+    "lint-ignore": "lint.ignore names a code that does not exist (warning)",
 }
 
 

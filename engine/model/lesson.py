@@ -416,6 +416,15 @@ class Completion(Strict):
     message: str = ""
 
 
+class LintSettings(Strict):
+    """Lint settings: warnings this lesson silences, by code (the guide lists every code)."""
+
+    ignore: list[str] = Field(
+        default_factory=list,
+        description="warning codes to silence here, e.g. [no-captions]; errors always show",
+    )
+
+
 class Lesson(Strict):
     """A whole lesson file."""
 
@@ -430,6 +439,7 @@ class Lesson(Strict):
     steps: list[Step] = Field(..., min_length=1)
     completion: Completion = Field(default_factory=Completion)
     adaptivity: AdaptivitySettings = Field(default_factory=AdaptivitySettings)
+    lint: LintSettings = Field(default_factory=LintSettings)
 
     def entity(self, entity_id: Id) -> Entity:
         """The entity with this id (KeyError if none)."""

@@ -4,6 +4,7 @@ check catches what authors really get wrong (and only that)."""
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from ruamel.yaml import YAML
 from engine.model.checks import INSTRUMENTS, PROPERTIES
 from engine.model.diagnostics import CODES, Diagnostic
 from engine.model.lesson import Entity
+from engine.model.lint import RULES
 from engine.model.loader import validate_paths
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -21,6 +23,7 @@ INVALID = sorted((FIXTURES / "invalid").glob("*.yaml"))
 HEADER = "# yaml-language-server: $schema=../../../schema/lesson.schema.json"
 RAW = ("Traceback", "validation error for", "input_value", "errors.pydantic.dev", "[type=")
 EXPECT = re.compile(r"^# expect: (?P<code>[a-z-]+) at (?P<line>\d+):(?P<column>\d+)$")
+EXPECT_WARNING = re.compile(EXPECT.pattern.replace("expect:", "expect-warning:"))
 
 # --- the fixtures ----------------------------------------------------------------------------
 
@@ -39,15 +42,31 @@ def expectations(path: Path) -> tuple[set[tuple[str, int, int]], list[str]]:
     return expected, messages
 
 
+def expected_warnings(path: Path) -> set[tuple[str, int, int]]:
+    """The ``# expect-warning: code at line:col`` lines; a fixture with any gets exactly those."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = (EXPECT_WARNING.match(line) for line in itertools.takewhile(_comment, lines))
+    return {(m["code"], int(m["line"]), int(m["column"])) for m in found if m}
+
+
+def _comment(line: str) -> bool:
+    return line.startswith("#")
+
+
 @pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
 def test_invalid_fixture_gives_exactly_its_expected_errors(path: Path) -> None:
     expected, messages = expectations(path)
-    assert expected, f"{path.name} has no '# expect: <code> at <line>:<column>' line"
+    warned = expected_warnings(path)
+    assert expected or warned, f"{path.name} has no '# expect: <code> at <line>:<column>' line"
     found = validate_paths([path])
     errors = [d for d in found if d.severity == "error"]
     assert {(d.code, d.line, d.column) for d in errors} == expected, "\n".join(map(str, found))
+    if warned:
+        warnings = {(d.code, d.line, d.column) for d in found if d.severity == "warning"}
+        assert warnings == warned, "\n".join(map(str, found))
     for text in messages:
-        assert any(text in d.message for d in errors), f"no error says {text!r}"
+        said = errors if expected else found
+        assert any(text in d.message for d in said), f"no diagnostic says {text!r}"
     for d in found:
         assert d.code in CODES
         assert str(d).startswith(f"{path}:{d.line}:{d.column}: {d.code}")
@@ -56,6 +75,7 @@ def test_invalid_fixture_gives_exactly_its_expected_errors(path: Path) -> None:
 
 def test_fixtures_cover_every_code_an_author_can_hit() -> None:
     covered = {code for path in INVALID for code, _, _ in expectations(path)[0]}
+    covered |= {code for path in INVALID for code, _, _ in expected_warnings(path)}
     assert covered >= set(CODES) - {"not-a-lesson", "schema-comment", "unused"}
     flavours = [p for p in INVALID if p.stem.startswith("never-completes")]
     assert len(flavours) >= 5
@@ -132,6 +152,8 @@ def run(tmp_path: Path, *steps: dict[str, Any], **sections: Any) -> list[Diagnos
     data["entities"] += sections.pop("entities", [])
     data.update(sections)
     data["steps"] = list(steps) or [step(PLACE)]
+    # these tests are about checks.py; the lint rules (reach, captions...) have test_lint.py
+    data.setdefault("lint", {"ignore": sorted(RULES)})
     path = tmp_path / "lesson.yaml"
     with path.open("w", encoding="utf-8") as out:
         out.write(HEADER + "\n")
