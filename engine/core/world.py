@@ -64,6 +64,8 @@ class EntityState:
     start_position: Vec3
     visible: bool = True
     in_zone: str | None = None
+    #: the entity's own scale, which scales its children's positions as in the scene graph
+    scale: Vec3 = (1.0, 1.0, 1.0)
 
 
 @dataclass
@@ -92,7 +94,8 @@ class World:
         guard = 0
         while parent is not None and guard < 64:
             p = self.entities[parent]
-            pos = add(p.local_position, hpr_rotate(pos, p.rotation))
+            scaled = (pos[0] * p.scale[0], pos[1] * p.scale[1], pos[2] * p.scale[2])
+            pos = add(p.local_position, hpr_rotate(scaled, p.rotation))
             parent = p.parent
             guard += 1
         return pos
@@ -112,7 +115,9 @@ class World:
                 local[1] - ancestor.local_position[1],
                 local[2] - ancestor.local_position[2],
             )
-            local = hpr_unrotate(offset, ancestor.rotation)
+            unrotated = hpr_unrotate(offset, ancestor.rotation)
+            sx, sy, sz = ancestor.scale
+            local = (unrotated[0] / sx, unrotated[1] / sy, unrotated[2] / sz)
         state.local_position = local
         self.dirty.add(entity_id)
 
@@ -125,4 +130,5 @@ class World:
 
 
 def _state(e: Entity) -> EntityState:
-    return EntityState(e.id, e.parent, e.position, e.rotation, e.position, e.visible)
+    scale: Vec3 = (e.scale, e.scale, e.scale) if isinstance(e.scale, int | float) else e.scale
+    return EntityState(e.id, e.parent, e.position, e.rotation, e.position, e.visible, scale=scale)

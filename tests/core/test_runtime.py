@@ -194,3 +194,16 @@ def test_clock_runs_fixed_ticks_whatever_the_frame_rate() -> None:
     ticks_a = sum(a.advance(1 / 30) for _ in range(30))
     ticks_b = sum(b.advance(1 / 144) for _ in range(144))
     assert ticks_a == ticks_b == 120
+
+
+def test_world_positions_compose_parents_rotation_and_scale() -> None:
+    from engine.core.world import EntityState, World
+
+    parent = EntityState("p", None, (1.0, 2.0, 0.0), (90.0, 0.0, 0.0), (1.0, 2.0, 0.0),
+                         scale=(2.0, 2.0, 2.0))  # fmt: skip
+    child = EntityState("c", "p", (1.0, 0.0, 0.5), (0.0, 0.0, 0.0), (1.0, 0.0, 0.5))
+    world = World({"p": parent, "c": child})
+    # scaled by 2, then turned 90 degrees about Z (+X becomes +Y), then moved to the parent
+    assert world.world_position("c") == pytest.approx((1.0, 4.0, 1.0))
+    world.set_world_position("c", (0.0, 2.0, 0.0))
+    assert world.world_position("c") == pytest.approx((0.0, 2.0, 0.0))
