@@ -105,7 +105,9 @@ class Tutor:
         self.hints.observe(event)
         self.difficulty.observe(event)
         if isinstance(event, ev.Answered):
-            self._evidence(event.t, event.step, event.skills, event.correct)
+            # an answer given after the bottom-out demonstration says nothing of what is known
+            correct = event.correct and not self.hints.bottom_out_used(event.step)
+            self._evidence(event.t, event.step, event.skills, correct)
             self._rebalance(event.t, between_steps=False)
         elif isinstance(event, ev.StepCompleted):
             step = self._step(event.step)

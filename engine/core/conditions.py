@@ -9,7 +9,7 @@ definition of "done".
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import Any, Protocol
 
 from engine.model.lesson import Condition, KnobRef, Ref
 
@@ -117,3 +117,11 @@ def targets(cond: Condition) -> list[str]:
         return [cond.measured.instrument]
     single = cond.pressed or cond.visited or cond.heard
     return [single] if single else []
+
+
+def leaves(cond: Condition, kind: str) -> list[Any]:
+    """Every ``kind`` predicate (e.g. ``"measured"``) in a condition tree, nested ones too."""
+    if cond.all is not None or cond.any is not None:
+        return [leaf for c in (cond.all or cond.any or []) for leaf in leaves(c, kind)]
+    value = getattr(cond, kind)
+    return [value] if value is not None else []

@@ -24,11 +24,11 @@ from engine.core.behaviours import (
     PluginBehaviour,
 )
 from engine.core.clock import FixedClock
-from engine.core.conditions import holds, needs_tick, targets, tolerance, within
+from engine.core.conditions import holds, leaves, needs_tick, targets, tolerance, within
 from engine.core.conditions import resolve as resolve_value
 from engine.core.world import World, distance
 from engine.model.custom import REGISTRY
-from engine.model.lesson import HINT_ORDER, Lesson, Question, Step
+from engine.model.lesson import HINT_ORDER, Condition, Lesson, Question, Step
 from engine.model.units import UnitError, parse_quantity
 
 Listener = Callable[[ev.LessonEvent], None]
@@ -369,6 +369,12 @@ class Runtime:
             state.in_zone = zone
             self._interacted("released", i.entity, position=i.position)
             self._interacted("placed", i.entity, zone)
+            step = self.step
+            wanted = [p for p in leaves(step.complete_when, "placed")] if step else []
+            if any(p.entity == i.entity for p in wanted) and not any(
+                p.entity == i.entity and p.zone == zone for p in wanted
+            ):
+                self._error()  # placed, but not where the step asks
             for b in self.behaviours.get(zone, []):
                 place = getattr(b, "place_bob", None)
                 if place is not None:
@@ -452,8 +458,7 @@ class Runtime:
         if correct:
             self.correct.add(i.question)
         else:
-            self.progress.errors += 1
-            self.tally.errors += 1
+            self._error()
         self.emit(
             ev.Answered(
                 self.t,
@@ -467,6 +472,11 @@ class Runtime:
             )
         )
         return None
+
+    def _error(self) -> None:
+        """A failed attempt on the current step (wrong answer, measurement or placement)."""
+        self.progress.errors += 1
+        self.tally.errors += 1
 
     def grade(self, question: Question, response: str | float) -> tuple[bool, str]:
         """Whether ``response`` is right, and the feedback to show."""
@@ -692,6 +702,13 @@ class Runtime:
         self.measurements[instrument] = value
         self.progress.measurements[instrument] = value
         step = self.step
+        if step is not None:
+            asked = [
+                m for m in leaves(step.complete_when, "measured") if m.instrument == instrument
+            ]
+            if asked and not any(holds(Condition(measured=m), self) for m in asked):
+                # a measurement the step asked for, but off target: a failed attempt
+                self._error()
         self.emit(
             ev.Measured(
                 self.t,

@@ -82,6 +82,7 @@ def test_timing_ten_swings_needs_the_simulated_period(lab: tuple[Runtime, Record
     rt.run_until(rt.t + 12.0)  # far too short for ten swings
     rt.handle(ev.Press(entity="stopwatch"))
     assert rt.step is not None and rt.step.id == "time_small"
+    assert rt.progress.errors == 1  # an off-target measurement is a failed attempt
     rt.handle(ev.Press(entity="stopwatch_reset"))
     start = rt.t
     rt.handle(ev.Press(entity="stopwatch"))
@@ -207,3 +208,15 @@ def test_world_positions_compose_parents_rotation_and_scale() -> None:
     assert world.world_position("c") == pytest.approx((1.0, 4.0, 1.0))
     world.set_world_position("c", (0.0, 2.0, 0.0))
     assert world.world_position("c") == pytest.approx((0.0, 2.0, 0.0))
+
+
+def test_dropping_an_object_is_not_a_failed_attempt(site: tuple[Runtime, Recorder]) -> None:
+    rt, rec = site
+    rt.step_index = 4  # 'ostracize': put the ostrakon in the urn
+    rt.handle(ev.Grab(entity="ostrakon"))
+    rt.handle(ev.Release(entity="ostrakon", position=(40.0, 40.0, 0.5)))  # dropped: exploring
+    assert rt.progress.errors == 0
+    rt.handle(ev.Grab(entity="ostrakon"))
+    rt.handle(ev.Release(entity="ostrakon", position=rt.world.world_position("urn")))
+    assert rt.step is not None and rt.step.id == "read_timeline"
+    assert rec.of(ev.StepCompleted)[-1].errors == 0
