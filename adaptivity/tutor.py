@@ -191,6 +191,8 @@ class Tutor:
 
     def advise(self, runtime: Runtime) -> None:
         """Offer an unasked hint when the learner looks stuck (guards in the hint policy)."""
+        # the runtime shows a delayed request itself; this only lets the policy know it is due
+        self.hints.due(runtime.t)
         step = runtime.step
         if step is None or runtime.paused:
             return

@@ -312,6 +312,42 @@ def _unpacked(lesson: str) -> str:
         raise typer.Exit(1) from None
 
 
+@app.command(name="simulate")
+def simulate_command(
+    lesson: Annotated[str, typer.Argument(help="lesson id, folder or lesson.yaml")],
+    learners: Annotated[int, typer.Option(help="simulated learners (all profiles)")] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    workers: Annotated[int | None, typer.Option(help="processes (default: one per core)")] = None,
+    script: Annotated[Path | None, typer.Option(help="walkthrough to learn the steps from")] = None,
+    mastery_sessions: Annotated[
+        int, typer.Option(help="sessions a learner may take to reach mastery")
+    ] = 3,
+) -> None:
+    """Run populations of simulated learners through the lesson's logic, with adaptivity on."""
+    from engine.core.script import ScriptError
+    from engine.model import LessonError
+    from tools.simulate import simulate
+
+    try:
+        report = simulate(
+            lesson,
+            learners=learners,
+            seed=seed,
+            out=sys.stdout,
+            workers=workers,
+            walkthrough=script,
+            mastery_sessions=mastery_sessions,
+        )
+    except LessonError as exc:
+        for d in exc.diagnostics:
+            typer.echo(str(d), err=True)
+        raise typer.Exit(1) from None
+    except (ScriptError, ValueError) as exc:
+        typer.echo(f"lesson simulate: {exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(report.exit_code)
+
+
 @app.command(name="list")
 def list_lessons() -> None:
     """List the bundled lessons."""
