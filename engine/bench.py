@@ -2,7 +2,8 @@
 
 For each lesson it prints
 - load time: parse + validate, and scene build (median of several runs);
-- the pure core's cost per frame at 90 Hz, for the lesson as written and with
+- the pure core's cost per frame at 90 Hz (runtime and adaptivity), for the lesson as written and
+  with
   ``entities`` extra interactive entities (grabbables and buttons), while the walkthrough
   script plays;
 - headless frame time at 1280x720 of the full engine frame (runtime, presenter, overlay,
@@ -20,10 +21,10 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from engine.core.runtime import Runtime
 from engine.core.script import LogicPilot, ScriptDriver, ScriptError, load_script
 from engine.model.lesson import Button, Entity, Geometry, Grabbable, Lesson, Material
 from engine.model.loader import LoadedLesson, load_lesson
+from engine.session import build_runtime
 
 FRAME_DT = 1.0 / 90.0
 
@@ -72,7 +73,7 @@ def core_frame_costs(loaded: LoadedLesson, lesson: Lesson) -> list[float]:
     scripted learner sends, the fixed ticks, behaviours and step conditions.
     """
     script = loaded.folder / "scripts" / "walkthrough.yaml"
-    rt = Runtime(lesson)
+    rt = build_runtime(lesson, folder=loaded.folder)
     rt.start()
     pilot = _FrameTimer()
     driver = ScriptDriver(rt, pilot, frame_dt=FRAME_DT)
@@ -111,7 +112,7 @@ def render_frame_times(
 
     app = create_app(headless=True, size=(1280, 720))
     try:
-        rt = Runtime(loaded.lesson)
+        rt = build_runtime(loaded.lesson, folder=loaded.folder)
         start = time.perf_counter()
         scene = build_scene(loaded, app, knob_levels=rt.knobs)
         build_ms = (time.perf_counter() - start) * 1000
