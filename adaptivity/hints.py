@@ -374,6 +374,12 @@ class HintPolicy:
         self.flags.append(flag)
         return flag
 
+    def carry_over(self, skill: str, opportunities: int, *, mastered: bool) -> None:
+        """Start counting from a learner's earlier sessions (wheel-spinning spans sessions)."""
+        self._opportunities[skill] = max(self._opportunities.get(skill, 0), opportunities)
+        if mastered:
+            self._mastered.add(skill)
+
     def opportunities(self, skill: str) -> int:
         """Opportunities counted on ``skill`` so far."""
         return self._opportunities.get(skill, 0)

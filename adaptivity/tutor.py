@@ -73,6 +73,10 @@ class Tutor:
         self.items = items or ItemBank()
         self.predictor = BktEloPredictor(self.items)
         self.hints = HintPolicy(self.config)
+        for skill in self.model:
+            self.hints.carry_over(
+                skill, self.model.opportunities(skill), mastered=self.model.mastered(skill)
+            )
         self.difficulty = DifficultyController.for_lesson(lesson, self.config, levels=knob_levels)
         self.runtime: Runtime | None = None
 

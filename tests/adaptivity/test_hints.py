@@ -479,3 +479,13 @@ def test_an_idle_learner_in_the_runtime_gets_an_unasked_highlight() -> None:
         TRIGGER_IDLE,
     )
     assert 60.0 < h.t <= 60.0 + 2 * DEFAULT_DT  # the first tick after 2 x 30 s
+
+
+def test_wheel_spinning_counts_carry_over_from_earlier_sessions() -> None:
+    policy = HintPolicy(AdaptivityConfig())
+    policy.carry_over("period", 9, mastered=False)
+    assert policy.opportunities("period") == 9
+    flag = policy.note_opportunity("period", False, t=1.0)
+    assert flag is not None and flag.kind == "wheel-spinning" and "10 opportunities" in flag.reason
+    policy.carry_over("setup", 30, mastered=True)
+    assert policy.note_opportunity("setup", False, t=2.0) is None  # mastered before: no flag
