@@ -6,6 +6,8 @@ scene builder -> presenter -> rig (desktop window, or headless with a learner sc
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,7 +151,12 @@ def _run_desktop(loaded: LoadedLesson, session: LessonSession, options: PlayOpti
     try:
         rig = DesktopRig(loaded, session, size=options.size, learner=options.learner)
     except RuntimeError as exc:
-        raise PlayError(f"could not open a window: {exc}") from None
+        hint = ""
+        if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        ):
+            hint = " (no display here: run it on a desktop, or use --headless --script FILE)"
+        raise PlayError(f"could not open a window: {exc}{hint}") from None
     try:
         rig.run()
     finally:

@@ -207,3 +207,17 @@ def test_resume_continues_an_interrupted_session(tmp_path: Path) -> None:
     assert len({s["id"] for s in statements}) == len(statements)
     bob = [s for s in statements if verb(s) == "interacted" and s["object"]["id"].endswith("/bob")]
     assert bob, "the placement from before the break is in the record"
+
+
+def test_without_a_display_the_desktop_mode_says_what_to_do(tmp_path: Path) -> None:
+    import os as _os
+
+    env = {k: v for k, v in _os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "tools.cli", "run", "pendulum-lab"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "could not open a window" in proc.stderr and "--headless --script" in proc.stderr
+    assert "Traceback" not in proc.stderr
