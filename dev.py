@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -70,7 +71,10 @@ def _bootstrap_pip() -> None:
     """Install pip into a venv made --without-pip, from the pip wheel on PyPI."""
     with urllib.request.urlopen("https://pypi.org/pypi/pip/json", timeout=60) as response:
         release = json.load(response)
+        base = response.geturl()
     wheel = next(u for u in release["urls"] if u["filename"].endswith(".whl"))
+    # mirrors answer with links relative to the JSON document
+    wheel["url"] = urllib.parse.urljoin(base, wheel["url"])
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / wheel["filename"]
         with urllib.request.urlopen(wheel["url"], timeout=120) as response:
