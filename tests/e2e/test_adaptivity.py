@@ -9,7 +9,8 @@ import pytest
 
 from engine.log.jsonl import read_jsonl
 from engine.paths import LESSONS_DIR
-from tests.e2e.test_walkthroughs import lesson_cli, verb
+from tests.cli import lesson_cli
+from tests.e2e.test_walkthroughs import verb
 
 RECORDINGS = sorted(
     p for p in LESSONS_DIR.glob("*/recordings/*.jsonl") if not p.name.endswith(".input.jsonl")

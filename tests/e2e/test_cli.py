@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from engine.paths import LESSONS_DIR, REPO_ROOT
-from tests.e2e.test_walkthroughs import lesson_cli
+from tests.cli import lesson_cli
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,21 +13,9 @@ from panda3d.core import PNMImage
 from engine.log.jsonl import read_jsonl
 from engine.log.validate import validate_statement
 from engine.paths import LESSONS_DIR, REPO_ROOT
+from tests.cli import lesson_cli
 
 LESSONS = sorted(p.name for p in LESSONS_DIR.iterdir() if (p / "lesson.yaml").is_file())
-
-
-def lesson_cli(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config")}
-    return subprocess.run(
-        [sys.executable, "-m", "tools.cli", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def png_pixels(path: Path) -> np.ndarray:

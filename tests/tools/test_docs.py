@@ -4,10 +4,7 @@ script headless, and says what ``lesson validate`` really prints."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from engine.model.diagnostics import CODES
 from engine.model.loader import validate_paths
 from engine.model.schema import lesson_json_schema
 from engine.paths import REPO_ROOT
+from tests.cli import lesson_cli
 from tools import docs_gen
 from tools.docs_gen import (
     EXAMPLES_DIR,
@@ -37,20 +35,6 @@ def blocks(path: Path, info: str) -> list[str]:
     """The bodies of the fenced blocks of ``path`` whose info string is exactly ``info``."""
     text = path.read_text(encoding="utf-8")
     return [m["body"] for m in FENCE.finditer(text) if m["info"].strip() == info]
-
-
-def lesson_cli(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
-    """The real ``lesson`` command, with its data and settings kept inside ``tmp``."""
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config")}
-    return subprocess.run(
-        [sys.executable, "-m", "tools.cli", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 # --- the generated pages ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import pytest
 from engine.model.lesson import FORMAT_VERSION
 from engine.model.loader import load_lesson
 from engine.paths import ASSETS_DIR, LESSONS_DIR
-from tests.e2e.test_walkthroughs import lesson_cli
+from tests.cli import lesson_cli
 from tools.pack import (
     MANIFEST,
     PACK_FORMAT,

@@ -5,9 +5,6 @@ nothing is ever overwritten."""
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,22 +13,9 @@ from engine.core.script import load_script
 from engine.model import load_lesson, validate_paths
 from engine.model.loader import SCHEMA_COMMENT
 from engine.paths import REPO_ROOT, SCHEMA_PATH
+from tests.cli import lesson_cli
 from tools import scaffold
 from tools.scaffold import TEMPLATES, ScaffoldError, new_command, new_lesson, schema_reference
-
-
-def lesson_cli(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
-    """The real ``lesson`` command, with its data and settings kept inside ``tmp``."""
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config")}
-    return subprocess.run(
-        [sys.executable, "-m", "tools.cli", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def tree(folder: Path) -> dict[str, bytes]:
