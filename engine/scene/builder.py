@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from panda3d.core import Filename, NodePath, Point3
+from panda3d.core import NodePath, Point3
 
 from engine.model.lesson import Entity, Material
 from engine.model.loader import LoadedLesson
@@ -26,6 +26,7 @@ from engine.scene.markers import (
     snap_marker,
 )
 from engine.scene.materials import apply_material
+from engine.scene.models import ModelFiles
 from engine.scene.primitives import box, from_geometry, geom_node
 from engine.scene.runtime import BuiltScene, EntityParts, label_offset
 from engine.scene.text import make_label, make_panel
@@ -56,8 +57,9 @@ def build_scene(
     warnings += problems
 
     parts: dict[str, EntityParts] = {}
+    models = ModelFiles(app.base.loader)
     for entity in lesson.entities:
-        parts[entity.id] = _build_entity(entity, root, app, loaded, warnings)
+        parts[entity.id] = _build_entity(entity, root, models, loaded, warnings)
     _parent_entities(lesson.entities, parts, warnings)
     for entity in lesson.entities:
         _add_extras(entity, parts, warnings)
@@ -76,7 +78,7 @@ def _scale3(entity: Entity) -> tuple[float, float, float]:
 
 
 def _build_entity(
-    entity: Entity, root: NodePath, app: SceneApp, loaded: LoadedLesson, warnings: list[str]
+    entity: Entity, root: NodePath, models: ModelFiles, loaded: LoadedLesson, warnings: list[str]
 ) -> EntityParts:
     node = root.attach_new_node(f"entity:{entity.id}")
     node.set_tag("entity", entity.id)
@@ -95,7 +97,7 @@ def _build_entity(
             look, entity.material or Material.model_validate({}), loaded.asset_path
         )
     elif entity.model is not None:
-        look = _load_model(entity, app, loaded, warnings)
+        look = _load_model(entity, models, loaded, warnings)
         look.reparent_to(node)
         warnings += apply_material(look, entity.material, loaded.asset_path, priority=1)
     if entity.info_panel is not None:
@@ -118,15 +120,15 @@ def _build_entity(
 
 
 def _load_model(
-    entity: Entity, app: SceneApp, loaded: LoadedLesson, warnings: list[str]
+    entity: Entity, models: ModelFiles, loaded: LoadedLesson, warnings: list[str]
 ) -> NodePath:
     """The entity's glTF/GLB (or other Panda3D-loadable) model, or a magenta placeholder."""
     assert entity.model is not None
     path = loaded.asset_path(entity.model)
     if path is not None:
         try:
-            model = app.base.loader.load_model(Filename.from_os_specific(str(path)))
-        except (OSError, RuntimeError) as exc:
+            model = models.load(path)
+        except (OSError, RuntimeError, ValueError) as exc:
             warnings.append(f"entity '{entity.id}': model '{entity.model}' did not load: {exc}")
         else:
             model.set_name("look")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,6 +69,26 @@ def test_gltf_model_from_assets_renders(app: SceneApp, build: Build) -> None:
     with_model = frame(app)
     scene.set_visible("column", False)
     assert changed_pixels(with_model, frame(app)) > 1000
+
+
+def test_gltf_model_stands_up_in_z_up_world(app: SceneApp, build: Build) -> None:
+    # glTF is Y-up; a loader that does not convert lays the column on its side along +Y
+    scene = build([{"id": "column", "model": "models/doric_column.glb", "position": [0, 9, 0]}])
+    low, high = scene.parts["column"].bounds
+    assert high.z - low.z > 4.0 and high.y - low.y < 1.5, (low, high)
+
+
+def test_damaged_model_is_a_warning_and_a_placeholder(
+    app: SceneApp, build: Build, tmp_path: Path
+) -> None:
+    broken = tmp_path / "assets" / "models" / "broken.glb"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"glTF" + b"\x02\x00\x00\x00" + b"\xff" * 40)  # header, then garbage
+    scene = build([{"id": "bad", "model": "models/broken.glb", "position": [0, 2, 1.6]}])
+    assert any("broken.glb" in w and "did not load" in w for w in scene.warnings), scene.warnings
+    col, row = to_pixel(app, scene.world_position("bad"))
+    r, g, b = region(frame(app), (col, row), 1).reshape(-1, 3).mean(axis=0)
+    assert r > 150 and b > 150 and g < 100
 
 
 def test_missing_model_is_a_warning_and_a_placeholder(app: SceneApp, build: Build) -> None:
