@@ -29,8 +29,9 @@ PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".peripatos-installed"
 #: Debian packages for EGL offscreen rendering and the desktop window (Panda3D's wheel has the rest)
 RUN_PACKAGES = ["libegl1", "libgl1", "libgl1-mesa-dri", "libgles2", "libglx-mesa0"]
-#: and for the tests: a virtual X display and XTest, to drive the desktop rig's real window
-TEST_PACKAGES = [*RUN_PACKAGES, "xvfb", "xauth", "libxtst6"]
+#: and for the tests: a virtual X display and XTest, to drive the desktop rig's real window, and
+#: the browser that Playwright drives through the teacher console
+TEST_PACKAGES = [*RUN_PACKAGES, "xvfb", "xauth", "libxtst6", "chromium"]
 
 
 def say(message: str) -> None:
@@ -127,7 +128,38 @@ def test(args: list[str]) -> int:
         code = subprocess.run([str(s) for s in step], cwd=ROOT).returncode
         if code != 0:
             return code
-    return 0
+    return xr_stage()
+
+
+#: the maintainers' real OpenXR runtime for tests (Monado, simulated headset), beside the checkout
+XRLAB = ROOT.parent / "shared" / "xr" / "xrlab.sh"
+
+
+def xr_stage() -> int:
+    """The headset tests (tests/xr) against a real OpenXR runtime, inside the XR lab.
+
+    The lab's runtime needs a newer glibc than Debian 12 has, so the runtime and the Python
+    under test run in its Debian 13 root, with this checkout mounted at /src.
+    """
+    if not XRLAB.is_file() or not sys.platform.startswith("linux"):
+        say(f"no XR lab at {XRLAB}: headset tests not run")
+        return 0
+    if os.geteuid() != 0:
+        say("the XR lab needs root (mounts, chroot): headset tests not run")
+        return 0
+    env = {**os.environ, "XRLAB_BIND": str(ROOT)}
+    lab = ["bash", str(XRLAB)]
+    try:
+        say("XR lab: setup, install, start remote")
+        run(*lab, "setup", env=env)
+        install = "cd /src && pip install -q --disable-pip-version-check -e . 'pytest>=8'"
+        run(*lab, "run", "bash", "-c", install, env=env)
+        run(*lab, "start", "remote", env=env)
+        tests = "cd /src && PERIPATOS_XRLAB=1 python -m pytest -q -p no:cacheprovider tests/xr"
+        say(f"XR lab: {tests}")
+        return subprocess.run([*lab, "run", "bash", "-c", tests], env=env).returncode
+    finally:
+        subprocess.run([*lab, "teardown"], env=env, check=False)
 
 
 def main(argv: list[str]) -> int:

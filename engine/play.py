@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 from adaptivity.store import LearnerStore
 from engine.core.script import ScriptDriver, ScriptError, load_script
@@ -36,6 +38,16 @@ class PlayOptions:
     store: Path | None = None
     seed: int = 0
     size: tuple[int, int] = (1280, 720)
+    #: ``auto`` plays in a headset when an OpenXR runtime has one, else on the desktop
+    mode: Literal["auto", "xr", "desktop"] = "auto"
+    #: the headset's graphics binding: ``glx`` with an X display, ``egl`` without (auto)
+    xr_binding: Literal["auto", "egl", "glx"] = "auto"
+    #: fraction of the headset's recommended eye resolution
+    render_scale: float = 1.0
+    #: lesson seconds per real second in the headset (tests speed long waits up)
+    time_scale: float = 1.0
+    #: called after every headset frame with the rig (tests drive controllers from it)
+    on_xr_frame: Callable[[Any], None] | None = None
 
 
 @dataclass
@@ -94,6 +106,10 @@ def play(options: PlayOptions) -> PlayResult:
     try:
         if options.headless or actions is not None:
             return _run_scripted(loaded, session, actions or [], options)
+        if options.mode != "desktop":
+            result = _run_headset(loaded, session, options)
+            if result is not None:
+                return result
         return _run_desktop(loaded, session, options)
     finally:
         session.close()
@@ -143,6 +159,62 @@ def _run_scripted(
         )
     finally:
         destroy_app(app)
+
+
+def xr_binding(requested: str = "auto") -> Literal["egl", "glx"]:
+    """The graphics binding to use: the desktop's GL context (GLX with an X display, WGL on
+    Windows), EGL on Linux without a display."""
+    if requested in ("egl", "glx"):
+        return requested  # type: ignore[return-value]
+    if not sys.platform.startswith("linux"):
+        return "glx"
+    return "glx" if os.environ.get("DISPLAY") else "egl"
+
+
+def _run_headset(
+    loaded: LoadedLesson, session: LessonSession, options: PlayOptions
+) -> PlayResult | None:
+    """Play in the headset; None (after a one-line notice) when ``auto`` finds none.
+
+    Raises:
+        PlayError: ``--xr`` was asked for and there is no headset.
+    """
+    from engine.rigs.xr.system import XrUnavailable
+
+    try:
+        from engine.rigs.xr.rig import XrRig
+
+        rig = XrRig(
+            loaded,
+            session,
+            learner=options.learner,
+            binding=xr_binding(options.xr_binding),
+            size=options.size,
+            render_scale=options.render_scale,
+            time_scale=options.time_scale,
+            on_frame=options.on_xr_frame,
+            quiet=options.mode == "auto",
+        )
+    except XrUnavailable as exc:
+        if options.mode == "xr":
+            raise PlayError(f"headset mode: {exc}") from None
+        print(f"lesson run: no headset ({exc}); playing on the desktop", file=sys.stderr)
+        return None
+    try:
+        rig.run()
+    finally:
+        rig.close()
+    rt = session.runtime
+    step = rt.step
+    return PlayResult(
+        loaded.lesson.metadata.id,
+        rt.completed,
+        rt.t,
+        session.session_id,
+        step=step.id if step else "",
+        reason=rig.exit_reason,
+        frames=rig.frames_submitted,
+    )
 
 
 def _run_desktop(loaded: LoadedLesson, session: LessonSession, options: PlayOptions) -> PlayResult:

@@ -13,6 +13,9 @@ from typing import Annotated
 
 import typer
 
+from tools.classroom_cli import register as register_classroom
+from tools.station_cli import register as register_station
+
 app = typer.Typer(
     name="lesson",
     help="Peripatos: run, check and build immersive lessons.",
@@ -46,8 +49,17 @@ def run(
     ] = None,
     seed: Annotated[int, typer.Option(help="random seed, for reproducible runs")] = 0,
     size: Annotated[str, typer.Option(help="window or frame size, WIDTHxHEIGHT")] = "1280x720",
+    xr: Annotated[
+        bool | None,
+        typer.Option(
+            "--xr/--desktop",
+            help="play in an OpenXR headset, or on the desktop "
+            "(default: the headset when a runtime has one, else the desktop)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Play a lesson: in a desktop window, or headless driven by a learner script."""
+    """Play a lesson: in a headset, in a desktop window, or headless driven by a script."""
     from engine.model import LessonError
     from engine.play import PlayError, PlayOptions, play
 
@@ -67,6 +79,7 @@ def run(
         store=store,
         seed=seed,
         size=(width, height),
+        mode="auto" if xr is None else ("xr" if xr else "desktop"),
     )
     try:
         result = play(options)
@@ -362,6 +375,11 @@ def list_lessons() -> None:
             )
         except LessonError as exc:
             typer.echo(f"{folder.name:24} (invalid: {exc.diagnostics[0].code})")
+
+
+# the classroom commands live with their own options in their own modules
+register_classroom(app)
+register_station(app)
 
 
 def _configure_logging() -> None:

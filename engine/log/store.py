@@ -14,7 +14,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -371,6 +371,13 @@ class SessionRecorder:
         self.ctx = ctx
         self.jsonl = jsonl
         self.next_seq = store.statement_count(ctx.registration)
+        self.listeners: list[Callable[[list[dict[str, Any]]], object]] = []
+
+    def subscribe(self, listener: Callable[[list[dict[str, Any]]], object]) -> None:
+        """Call ``listener`` with the statements of every event from now on, each batch only
+        after it is committed to the store (so a listener never sees a statement the log could
+        still lose: a classroom station's outbox relies on that)."""
+        self.listeners.append(listener)
 
     def record(self, event: LessonEvent) -> list[dict[str, Any]]:
         """Log the statements for one lesson event; returns them."""
@@ -382,6 +389,8 @@ class SessionRecorder:
                 self.jsonl.write(stmt)
         if isinstance(event, LessonEnded):
             self.store.end_session(self.ctx.registration, event.completed)
+        for listener in self.listeners:
+            listener(stmts)
         return stmts
 
     def record_interaction(self, t: float, data: dict[str, Any]) -> int:

@@ -11,7 +11,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from panda3d.core import AudioSound, NodePath
+from panda3d.core import (
+    AudioSound,
+    Geom,
+    GeomNode,
+    GeomTriangles,
+    GeomVertexData,
+    GeomVertexFormat,
+    GeomVertexWriter,
+    NodePath,
+    Point3,
+)
 
 from engine.core import events as ev
 from engine.core.behaviours import PendulumBehaviour
@@ -26,6 +36,13 @@ FEEDBACK_SECONDS = 4.0
 #: how far in front of the eyes a held entity is carried, metres
 HOLD_DISTANCE = 0.45
 SOUNDS = ("correct", "wrong", "hint", "complete", "snap")
+#: a "look here" target counts as looked at once it is this close to the centre of view, degrees
+FOCUS_SEEN_DEGREES = 12.0
+#: how far from the centre of the screen the "look here" arrow sits (aspect2d units)
+FOCUS_ARROW_RADIUS = 0.55
+#: the arrow's colour: a saturated magenta that no lesson surface or overlay box uses, so
+#: it reads as "the teacher wants you to look here" (and tests can find it in the pixels)
+FOCUS_ARROW_RGBA = (1.0, 0.0, 0.85, 1.0)
 
 
 @dataclass
@@ -69,6 +86,10 @@ class PresenterState:
     captions: Captions | None = None
     completed: bool = False
     sounds_played: list[str] = field(default_factory=list)
+    #: the entity the "look here" arrow points at, None when there is no arrow
+    focus: str | None = None
+    #: every "look here" target the learner then looked at, in order
+    focus_seen: list[str] = field(default_factory=list)
 
 
 class Presenter:
@@ -90,6 +111,8 @@ class Presenter:
             b for bs in runtime.behaviours.values() for b in bs if isinstance(b, PendulumBehaviour)
         ]
         self.strings_shown: dict[str, bool] = {}
+        self.focus_arrow = _arrow(self.hud.root)
+        self.focus_arrow.hide()
         runtime.subscribe(self.on_event)
         self.sync(force=True)
 
@@ -258,9 +281,47 @@ class Presenter:
                 self.scene.show_string(pendulum.entity, attached)
                 self.strings_shown[pendulum.entity] = attached
 
+    # --- "look here" ------------------------------------------------------------------------------
+
+    def point_at(self, entity: str | None) -> bool:
+        """Show an arrow towards ``entity`` until the learner looks at it (None removes it).
+
+        A teacher's "look here" on a classroom station ends up here. Returns False (and
+        shows nothing) for an entity the scene does not have.
+        """
+        if entity is not None and entity not in self.scene.nodes:
+            return False
+        self.state.focus = entity
+        self._update_focus()
+        return True
+
+    def _update_focus(self) -> None:
+        entity = self.state.focus
+        if entity is None:
+            self.focus_arrow.hide()
+            return
+        # the target in the camera's frame: +Y ahead, +X right, +Z up
+        x, y, z = self.scene.world_position(entity)
+        local = self.app.camera.getRelativePoint(self.app.render, Point3(x, y, z))
+        off_axis = math.degrees(math.atan2(math.hypot(local.x, local.z), local.y))
+        if off_axis <= FOCUS_SEEN_DEGREES:
+            self.state.focus = None
+            self.state.focus_seen.append(entity)
+            self.focus_arrow.hide()
+            return
+        # straight behind, x and z say nothing: point right, the learner turns either way
+        angle = math.atan2(local.z, local.x) if (local.x or local.z) else 0.0
+        self.focus_arrow.setPos(
+            FOCUS_ARROW_RADIUS * math.cos(angle), 0.0, FOCUS_ARROW_RADIUS * math.sin(angle)
+        )
+        # aspect2d's roll turns clockwise on screen; the arrow is drawn pointing right
+        self.focus_arrow.setR(-math.degrees(angle))
+        self.focus_arrow.show()
+
     def update(self, dt: float) -> None:
         """Per-frame presentation: state sync, held entity, pulses, demos, captions, timers."""
         self.sync()
+        self._update_focus()
         held = self.rt.world.held
         if held is not None and held in self.scene.nodes:
             cam = self.app.camera
@@ -285,6 +346,29 @@ class Presenter:
 
     def destroy(self) -> None:
         """Remove the overlay (the scene belongs to its builder)."""
+        self.focus_arrow.removeNode()
         self.hud.destroy()
         if self.demo is not None:
             self.demo.ghost.removeNode()
+
+
+def _arrow(parent: NodePath) -> NodePath:
+    """A flat 2D arrow pointing along +X (right), about 0.2 units long, for the overlay."""
+    vdata = GeomVertexData("focus-arrow", GeomVertexFormat.get_v3(), Geom.UH_static)
+    writer = GeomVertexWriter(vdata, "vertex")
+    # shaft (two triangles) then head (one), in aspect2d's X-Z plane
+    points = [(-0.1, -0.025), (0.02, -0.025), (0.02, 0.025), (-0.1, 0.025)]
+    points += [(0.02, -0.07), (0.11, 0.0), (0.02, 0.07)]
+    for px, pz in points:
+        writer.addData3(px, 0.0, pz)
+    tris = GeomTriangles(Geom.UH_static)
+    for a, b, c in ((0, 1, 2), (0, 2, 3), (4, 5, 6)):
+        tris.addVertices(a, b, c)
+    geom = Geom(vdata)
+    geom.addPrimitive(tris)
+    node = GeomNode("focus-arrow")
+    node.addGeom(geom)
+    arrow = parent.attachNewNode(node)
+    arrow.setColor(*FOCUS_ARROW_RGBA)
+    arrow.setTwoSided(True)
+    return arrow
