@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 #: Cognitive Tutor's convention: a skill is mastered once P(known) reaches 0.95
@@ -154,6 +155,25 @@ def posterior(p_known: float, correct: bool, params: BktParams) -> float:
     return cond * (1.0 - params.forget) + (1.0 - cond) * params.learn
 
 
+@lru_cache(maxsize=256)
+def _shifted(params: BktParams, shift: float) -> BktParams:
+    """``params`` with guess and 1 - slip moved by ``-shift`` logits (clipped to stay valid).
+
+    Cached: a lesson has a few knob levels, so a few shifts, and building validated
+    parameters costs more than the update itself.
+    """
+
+    def move(p: float) -> float:
+        p = min(max(p, 1e-6), 1.0 - 1e-6)
+        x = math.log(p / (1.0 - p)) - shift
+        return 1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x))
+
+    # keep guess below 1 - slip (a success must stay evidence of knowing)
+    guess = min(move(params.guess), 0.49)
+    slip = min(1.0 - move(1.0 - params.slip), 0.49)
+    return replace(params, guess=guess, slip=slip)
+
+
 def predict_correct(p_known: float, params: BktParams) -> float:
     """P(correct) at an opportunity where P(known) is ``p_known``."""
     return p_known * (1.0 - params.slip) + (1.0 - p_known) * params.guess
@@ -249,12 +269,23 @@ class LearnerModel:
             st = self.skills[skill] = SkillState(self.params(skill).prior)
         return st
 
-    def observe(self, skill: str, correct: bool) -> float:
-        """Record one opportunity on ``skill`` and return the new P(known)."""
+    def observe(self, skill: str, correct: bool, *, shift: float = 0.0) -> float:
+        """Record one opportunity on ``skill`` and return the new P(known).
+
+        Args:
+            skill: the skill practised.
+            correct: whether the attempt succeeded.
+            shift: how much harder than usual this opportunity was, in logits of P(correct)
+                (a difficulty knob's level; negative: easier). Guess and slip move with it
+                before the update, so a success at an eased level says less about
+                knowing, and a failure at a harder one less about not knowing.
+        """
         st = self.skills.get(skill)
         params = self._params.get(skill, self.default)
         if st is None:
             st = self.skills[skill] = SkillState(params.prior)
+        if shift:
+            params = _shifted(params, shift)
         st.p_known = posterior(st.p_known, correct, params)
         st.opportunities += 1
         if correct:
@@ -268,7 +299,12 @@ class LearnerModel:
 
     def predict(self, skill: str) -> float:
         """P(correct) at the next opportunity on ``skill``."""
-        return predict_correct(self.p_known(skill), self.params(skill))
+        # predict_correct(p_known, params) written out: this runs for every prediction the
+        # tutor makes, and two method calls cost more than the arithmetic
+        params = self._params.get(skill, self.default)
+        st = self.skills.get(skill)
+        p = st.p_known if st is not None else params.prior
+        return p * (1.0 - params.slip) + (1.0 - p) * params.guess
 
     def mastered(self, skill: str) -> bool:
         """Whether P(known) of ``skill`` has reached the mastery threshold."""

@@ -34,12 +34,17 @@ class AdaptivityConfig:
         gaming_delay_s: the response to gaming: the next hint level waits this long (never a
             penalty, never a popup).
         wheel_spin_opportunities: this many opportunities on a skill without mastery is
-            wheel-spinning.
+            wheel-spinning (every attempt counts, failed manipulations included) ...
+        wheel_spin_p_known: ... while P(known) is below this: a learner whose latest
+            successes have lifted it above is progressing, however slowly, not spinning.
         mastery: P(known) at or above this is mastery.
         target_success: the predicted success the difficulty controller aims for.
         band_low: below this predicted success the lesson gets easier ...
         band_high: ... above this it gets harder.
         hysteresis: consecutive out-of-band predictions before a knob moves.
+        knob_logit_per_level: the prior effect of one knob level on the steps the knob
+            touches, in logits of P(success) (harder levels lower it); the steps' Elo
+            difficulties learn what it does not explain.
         max_changes: at most this many knob changes ...
         rate_window_s: ... within any window of this many seconds.
     """
@@ -54,11 +59,13 @@ class AdaptivityConfig:
     rapid_attempts: int = 3
     gaming_delay_s: float = 3.0
     wheel_spin_opportunities: int = 10
+    wheel_spin_p_known: float = 0.5
     mastery: float = 0.95
     target_success: float = 0.80
     band_low: float = 0.70
     band_high: float = 0.85
     hysteresis: int = 2
+    knob_logit_per_level: float = 0.5
     max_changes: int = 3
     rate_window_s: float = 300.0
 
@@ -70,7 +77,17 @@ class AdaptivityConfig:
             if kind is float:
                 # frozen: normalise ints given for float thresholds (YAML's ``10``) to floats
                 object.__setattr__(self, f.name, float(value))
-        for name in ("stuck_p_known", "idle_gaze_share", "mastery", "target_success"):
+        if self.knob_logit_per_level < 0:
+            raise ValueError(
+                f"'knob_logit_per_level' must not be negative (got {self.knob_logit_per_level})"
+            )
+        for name in (
+            "stuck_p_known",
+            "idle_gaze_share",
+            "mastery",
+            "target_success",
+            "wheel_spin_p_known",
+        ):
             _check_range(name, getattr(self, name), 0.0, 1.0)
         for name in ("band_low", "band_high"):
             _check_range(name, getattr(self, name), 0.0, 1.0)

@@ -23,7 +23,7 @@ kind, lesson order. Knobs at their bound or not allowed to move now are skipped.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -77,6 +77,46 @@ def classify_knobs(lesson: Lesson) -> dict[str, KnobKind]:
         else:
             kinds[knob.id] = "other"
     return kinds
+
+
+def knob_steps(lesson: Lesson) -> dict[str, frozenset[str]]:
+    """Which steps each knob makes easier or harder, read from how the lesson uses it.
+
+    A tolerance knob touches the steps whose condition (or question) uses it; a scaffold knob
+    the steps whose hints point at an entity it shows; a geometry knob that adds grabbable
+    look-alikes the steps that ask for a placement. Moving a knob that touches none of a step
+    changes nothing about that step, so the controller never moves it for that step.
+
+    Args:
+        lesson: a validated lesson.
+
+    Returns:
+        Knob id to the ids of the steps it touches, for every knob in ``lesson.difficulty``.
+    """
+    kinds = classify_knobs(lesson)
+    gated: dict[str, set[str]] = {}
+    for entity in lesson.entities:
+        if entity.only_when is not None:
+            gated.setdefault(entity.only_when.knob, set()).add(entity.id)
+    touched: dict[str, set[str]] = {k.id: set() for k in lesson.difficulty}
+    for step in lesson.steps:
+        refs = {r.knob for r in _knob_refs(step.complete_when)}
+        if step.ask is not None:
+            refs |= {r.knob for r in _knob_refs(lesson.question(step.ask))}
+        hint_targets = {t for h in step.hints for t in h.targets}
+        for knob in lesson.difficulty:
+            kind, entities = kinds[knob.id], gated.get(knob.id, set())
+            if (
+                knob.id in refs
+                or (kind == "scaffold" and bool(entities & hint_targets))
+                or (
+                    kind == "geometry"
+                    and step.complete_when.placed is not None
+                    and any(lesson.entity(e).grabbable is not None for e in entities)
+                )
+            ):
+                touched[knob.id].add(step.id)
+    return {k: frozenset(v) for k, v in touched.items()}
 
 
 def _knob_refs(node: Any) -> Iterator[KnobRef]:
@@ -214,7 +254,13 @@ class DifficultyController:
     # --- decisions -------------------------------------------------------------------------
 
     def decide(
-        self, t: float, predicted_success: float, *, between_steps: bool
+        self,
+        t: float,
+        predicted_success: float,
+        *,
+        between_steps: bool,
+        touching: Collection[str] | None = None,
+        what_if: Callable[[str, int], float] | None = None,
     ) -> list[KnobDecision]:
         """Take one prediction; move one knob one level if it has been out of band long enough.
 
@@ -223,10 +269,20 @@ class DifficultyController:
         below) when the rate limit and the step boundary allow; otherwise the streak is kept,
         so the move happens at the first allowed prediction that is still out of band.
 
+        With ``what_if`` (the predicted success of the step at one knob's other level), only
+        the knobs in ``touching`` (those that touch the step) are candidates, and the move is
+        the one whose predicted success lies nearest ``target_success``, taken only if it is
+        nearer than staying: a knob whose next level would overshoot the band stays. Without
+        it, knobs move in the fixed kind order (tolerance, scaffold, geometry, other).
+
         Args:
             t: lesson time (never decreasing between calls).
             predicted_success: predicted probability of success on the next step.
             between_steps: True between two steps (geometry may change), False mid-step.
+            touching: the knobs that change the step's difficulty (used with ``what_if``).
+            what_if: ``(knob, level) -> predicted success`` of the step with that one knob at
+                that level; called only when a move is due, so a prediction in band costs
+                nothing extra.
 
         Returns:
             At most one decision; the controller counts it as applied.
@@ -236,28 +292,76 @@ class DifficultyController:
         """
         if not 0.0 <= predicted_success <= 1.0:
             raise ValueError(f"predicted success must lie in [0, 1] (got {predicted_success})")
-        self._advance(t)
+        if t < self._last_t - _EPS:
+            self._advance(t)  # raises: time went backwards
+        self._last_t = max(self._last_t, t)
         cfg = self.config
-        direction: Direction
         if predicted_success > cfg.band_high:
             self._above, self._below = self._above + 1, 0
-            streak, direction, edge, cmp = self._above, "harder", cfg.band_high, ">"
+            if self._above < cfg.hysteresis:
+                return []
+            direction: Direction = "harder"
         elif predicted_success < cfg.band_low:
             self._above, self._below = 0, self._below + 1
-            streak, direction, edge, cmp = self._below, "easier", cfg.band_low, "<"
+            if self._below < cfg.hysteresis:
+                return []
+            direction = "easier"
         else:
             self._above = self._below = 0
             return []
-        if streak < cfg.hysteresis:
-            return []
-        why = (
-            f"predicted success {predicted_success:.2f} {cmp} {edge:.2f} for {streak} "
-            f"predictions: {direction}"
-        )
-        decision = self._move(t, direction, why, predicted_success, between_steps)
+        if what_if is not None:
+            decision = self._move_nearest(
+                t, direction, predicted_success, between_steps, touching or (), what_if
+            )
+        else:
+            decision = self._move(t, direction, "", predicted_success, between_steps)
         return [] if decision is None else [decision]
 
-    def ease(self, t: float, reason: str, *, between_steps: bool = False) -> KnobDecision | None:
+    def _why(self, direction: Direction, predicted: float) -> str:
+        # built only once a move is taken: most predictions decide nothing (online cost)
+        cfg = self.config
+        streak = self._above if direction == "harder" else self._below
+        cmp, edge = (">", cfg.band_high) if direction == "harder" else ("<", cfg.band_low)
+        return f"predicted success {predicted:.2f} {cmp} {edge:.2f} for {streak} predictions"
+
+    def _move_nearest(
+        self,
+        t: float,
+        direction: Direction,
+        predicted: float,
+        between_steps: bool,
+        touching: Collection[str],
+        what_if: Callable[[str, int], float],
+    ) -> KnobDecision | None:
+        if not self.can_change(t):
+            return None
+        target = self.config.target_success
+        best: tuple[float, str, int, float] | None = None
+        for knob_id in self._harder_order:
+            if knob_id not in touching or not self._movable(knob_id, direction, between_steps):
+                continue
+            old = self._levels[knob_id]
+            new = old + 1 if direction == "harder" else old - 1
+            p = what_if(knob_id, new)
+            gap = abs(p - target)
+            if best is None or gap < best[0] - _EPS:
+                best = (gap, knob_id, new, p)
+        if best is None or best[0] >= abs(predicted - target) - _EPS:
+            return None  # no knob of this step, or every move would land farther from target
+        _, knob_id, new, p = best
+        knob = self._by_id[knob_id]
+        old = self._levels[knob_id]
+        why = f"{self._why(direction, predicted)}: {direction}, predicted {p:.2f} after"
+        return self._commit(t, knob, old, new, why, predicted)
+
+    def ease(
+        self,
+        t: float,
+        reason: str,
+        *,
+        between_steps: bool = False,
+        touching: Collection[str] | None = None,
+    ) -> KnobDecision | None:
         """Make it one level easier now, for a reason of the caller's (wheel-spinning).
 
         Same rules as :meth:`decide`: one level, the rate limit, and geometry only between
@@ -267,12 +371,23 @@ class DifficultyController:
             t: lesson time.
             reason: why, e.g. the wheel-spinning flag's reason.
             between_steps: True between two steps.
+            touching: when given, only these knobs (those that touch the learner's step) may
+                move: easing a knob of another step would not help with this one.
 
         Returns:
             The decision, or None if no knob may get easier now.
         """
         self._advance(t)
-        return self._move(t, "easier", f"{reason}: easier", None, between_steps)
+        if touching is None:
+            return self._move(t, "easier", f"{reason}: easier", None, between_steps)
+        if not self.can_change(t):
+            return None
+        for knob_id in self._harder_order[::-1]:
+            if knob_id in touching and self._movable(knob_id, "easier", between_steps):
+                old = self._levels[knob_id]
+                knob = self._by_id[knob_id]
+                return self._commit(t, knob, old, old - 1, f"{reason}: easier", None)
+        return None
 
     def _advance(self, t: float) -> None:
         # the rate limit counts changes over lesson time: it only holds if time moves forward
@@ -293,24 +408,35 @@ class DifficultyController:
         knob = self._pick(direction, between_steps)
         if knob is None:
             return None
+        if not why:
+            why = f"{self._why(direction, predicted or 0.0)}: {direction}"
         old = self._levels[knob.id]
         new = old + 1 if direction == "harder" else old - 1
+        return self._commit(t, knob, old, new, why, predicted)
+
+    def _commit(
+        self, t: float, knob: Knob, old: int, new: int, why: str, predicted: float | None
+    ) -> KnobDecision:
         self._levels[knob.id] = new
         self._changes.append(t)
         self._above = self._below = 0
         reason = f"{why} ({knob.id}: {_label(knob.levels[old])} -> {_label(knob.levels[new])})"
         return KnobDecision(knob.id, old, new, reason, predicted, t)
 
+    def _movable(self, knob_id: str, direction: Direction, between_steps: bool) -> bool:
+        level = self._levels[knob_id]
+        if direction == "harder":
+            if level >= len(self._by_id[knob_id].levels) - 1:
+                return False
+        elif level <= 0:
+            return False
+        return between_steps or _may_move_mid_step(self._kinds[knob_id], direction)
+
     def _pick(self, direction: Direction, between_steps: bool) -> Knob | None:
         order = self._harder_order if direction == "harder" else self._harder_order[::-1]
         for knob_id in order:
-            knob = self._by_id[knob_id]
-            level = self._levels[knob_id]
-            at_bound = level >= len(knob.levels) - 1 if direction == "harder" else level <= 0
-            if at_bound:
-                continue
-            if between_steps or _may_move_mid_step(self._kinds[knob_id], direction):
-                return knob
+            if self._movable(knob_id, direction, between_steps):
+                return self._by_id[knob_id]
         return None
 
 

@@ -119,7 +119,9 @@ class ItemBank:
     def relative(self, item: str) -> float:
         """``d_item - mean d``: positive for harder than average."""
         rating = self.items.get(item)
-        return rating.value - self.mean if rating is not None else 0.0
+        if rating is None:
+            return 0.0
+        return rating.value - self._total / len(self.items)  # the mean, without a call
 
     def update(self, item: str, surprise: float) -> None:
         """Move the item's difficulty by ``K * surprise``.
@@ -272,18 +274,44 @@ class BktEloPredictor:
     def __init__(self, items: ItemBank) -> None:
         self.items = items
 
-    def predict(self, model: LearnerModel, abilities: Abilities, skill: str, item: str) -> float:
-        """The combined P(correct)."""
-        return sigmoid(logit(model.predict(skill)) - self.items.relative(item))
+    def predict(
+        self,
+        model: LearnerModel,
+        abilities: Abilities,
+        skill: str,
+        item: str,
+        *,
+        offset: float = 0.0,
+    ) -> float:
+        """The combined P(correct); ``offset`` (logits) is added to the item's difficulty, e.g.
+        the expected effect of the difficulty knobs' current levels on the step."""
+        return sigmoid(logit(model.predict(skill)) - self.items.relative(item) - offset)
 
     def update(
-        self, model: LearnerModel, abilities: Abilities, skill: str, item: str, correct: bool
+        self,
+        model: LearnerModel,
+        abilities: Abilities,
+        skill: str,
+        item: str,
+        correct: bool,
+        *,
+        offset: float = 0.0,
     ) -> float:
-        """Move the item's difficulty by the combined prediction's error."""
-        p = self.predict(model, abilities, skill, item)
-        elo = sigmoid(abilities.ability(skill) - self.items.difficulty(item))
+        """Move the item's difficulty by the combined prediction's error.
+
+        With the knobs' ``offset`` in the prediction, the item's own difficulty learns what
+        the offset does not explain, so it stays comparable across knob levels.
+        """
+        # one lookup of the item for both predictions (this runs on every answer)
+        items = self.items
+        rating = items.items.get(item)
+        mean = items.mean
+        difficulty = rating.value if rating is not None else mean
+        relative = difficulty - mean if rating is not None else 0.0
+        p = sigmoid(logit(model.predict(skill)) - relative - offset)
+        elo = sigmoid(abilities.ability(skill) - difficulty - offset)
         outcome = 1.0 if correct else 0.0
-        self.items.update(item, p - outcome)
+        items.update(item, p - outcome)
         abilities.update(skill, outcome - elo)
         return p
 

@@ -26,6 +26,9 @@ BOTTOM_OUT = "demonstrate"
 
 FlagKind = Literal["help-abuse", "rapid-guessing", "wheel-spinning"]
 
+#: events after which no step is running
+_STEP_ENDS = frozenset({ev.StepCompleted, ev.LessonCompleted, ev.LessonEnded})
+
 # Lesson times are multiples of 1/120 s, so a difference meant to be exactly 10 s can come out
 # a hair below it; compare with this slack so a threshold is met on the tick it is due.
 _EPS = 1e-9
@@ -133,27 +136,31 @@ class HintPolicy:
     def observe(self, event: ev.LessonEvent) -> None:
         """Take in one lesson event (in the order the runtime emits them)."""
         t = event.t
-        self._last_t = max(self._last_t, t)
-        if isinstance(event, ev.StepStarted):
+        if t > self._last_t:
+            self._last_t = t
+        # dispatch on the exact class: events are final dataclasses, and this runs for every
+        # event of a session (isinstance chains were a measurable share of the online cost)
+        kind = type(event)
+        if type(event) is ev.StepStarted:
             self._step = _Step(event.step, idle_since=t)
             return
-        if isinstance(event, ev.StepCompleted | ev.LessonCompleted | ev.LessonEnded):
+        if kind in _STEP_ENDS:
             self._step = None
             return
-        if isinstance(event, ev.HintShown):
+        if type(event) is ev.HintShown:
             self._on_hint(event)
             return
         step = self._step
         if step is None:
             return
-        if isinstance(event, ev.Answered):
+        if type(event) is ev.Answered:
             self._on_attempt(step, event)
-        elif isinstance(event, ev.Interacted):
+        elif type(event) is ev.Interacted:
             if event.action == "dwelled":
                 self._on_dwell(step, event)
             else:
                 self._restart_idle(step, t)
-        elif isinstance(event, ev.Measured):
+        elif type(event) is ev.Measured:
             self._restart_idle(step, t)
 
     def _on_hint(self, event: ev.HintShown) -> None:
@@ -342,15 +349,23 @@ class HintPolicy:
         return step in self._bottom_out
 
     def note_opportunity(
-        self, skill: str, mastered: bool, *, t: float | None = None
+        self,
+        skill: str,
+        mastered: bool,
+        *,
+        t: float | None = None,
+        p_known: float | None = None,
     ) -> Flag | None:
-        """Count one opportunity on ``skill``; flag wheel-spinning once, at the threshold.
+        """Count one opportunity on ``skill``; flag wheel-spinning once, from the threshold on.
 
         Args:
             skill: the skill practised.
             mastered: whether the learner model says it is mastered after this opportunity
                 (P(known) >= ``config.mastery``); once mastered, a skill is never flagged.
             t: lesson time (the latest observed event's when omitted).
+            p_known: P(known) after this opportunity; when given, no flag while it is at or
+                above ``config.wheel_spin_p_known`` (the learner is progressing); the flag
+                can come at a later opportunity once it falls below again.
 
         Returns:
             The new wheel-spinning flag (also kept in :attr:`flags`), or None. The caller
@@ -363,13 +378,16 @@ class HintPolicy:
         limit = self.config.wheel_spin_opportunities
         if skill in self._mastered or skill in self._spinning or count < limit:
             return None
+        if p_known is not None and p_known >= self.config.wheel_spin_p_known:
+            return None
         self._spinning.add(skill)
+        now = "" if p_known is None else f", P(known) {p_known:.2f} now"
         flag = Flag(
             "wheel-spinning",
             skill,
             self._last_t if t is None else t,
             f"{count} opportunities on '{skill}' without mastery (P(known) < "
-            f"{self.config.mastery:.2f})",
+            f"{self.config.mastery:.2f}{now})",
         )
         self.flags.append(flag)
         return flag

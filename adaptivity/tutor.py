@@ -10,13 +10,15 @@ events only, so a session replayed from its input decides the same, at the same 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from adaptivity.attempts import AttemptTracker, attempt_specs
 from adaptivity.bkt import BktParams
 from adaptivity.config import AdaptivityConfig
-from adaptivity.difficulty import DifficultyController, KnobDecision
-from adaptivity.elo import BktEloPredictor, ItemBank, observe
+from adaptivity.difficulty import DifficultyController, KnobDecision, knob_steps
+from adaptivity.elo import BktEloPredictor, ItemBank, logit, sigmoid
 from adaptivity.hints import Flag, HintPolicy
 from adaptivity.store import LearnerRecord
 from engine.core import events as ev
@@ -38,6 +40,10 @@ def lesson_priors(lesson: Lesson, folder: Path | None = None) -> dict[str, BktPa
     for skill, p in settings.priors.items():
         params[skill] = BktParams(prior=p.prior, learn=p.learn, guess=p.guess, slip=p.slip)
     return params
+
+
+#: the events that change the learner model or the knobs the tutor predicts with
+_MODEL_EVENTS = frozenset({ev.Answered, ev.StepCompleted, ev.KnobChanged})
 
 
 class Tutor:
@@ -79,6 +85,31 @@ class Tutor:
             )
         self.difficulty = DifficultyController.for_lesson(lesson, self.config, levels=knob_levels)
         self.runtime: Runtime | None = None
+        self._steps = {s.id: s for s in lesson.steps}
+        self._attempts = AttemptTracker(attempt_specs(lesson))
+        # knob-aware predictions: which knobs touch each step, and by how much their current
+        # levels move its difficulty (logits; kept up to date on every KnobChanged)
+        self._defaults = {k.id: k.default for k in lesson.difficulty}
+        self._knob_touches: dict[str, tuple[str, ...]] = {s.id: () for s in lesson.steps}
+        for knob, steps in knob_steps(lesson).items():
+            for step_id in steps:
+                self._knob_touches[step_id] += (knob,)
+        self._levels = dict(self._defaults)
+        self._levels.update(knob_levels or {})
+        self._offsets: dict[str, float] = {}
+        self._update_offsets()
+        #: skills with evidence in this session: a mastered skill is checked once per session
+        #: before its practice is skipped, so a mastery the model got wrong is found out
+        self._checked: set[str] = set()
+
+    def _update_offsets(self) -> None:
+        effect = self.config.knob_logit_per_level
+        levels, defaults = self._levels, self._defaults
+        self._offsets = {
+            step: effect * sum(levels[k] - defaults[k] for k in knobs)
+            for step, knobs in self._knob_touches.items()
+            if knobs
+        }
 
     def attach(self, runtime: Runtime) -> None:
         """Start advising ``runtime``."""
@@ -96,55 +127,125 @@ class Tutor:
 
     def predicted_success(self, step: Step) -> float:
         """P(the learner does ``step`` right): BKT for the learner, Elo for the step's own
-        difficulty, limited by the weakest skill."""
-        if not step.skills:
+        difficulty, the knobs' current levels, limited by the weakest skill."""
+        return self._predict(step.id, step.skills, self._offsets.get(step.id, 0.0))
+
+    def _predict(self, step: str, skills: list[str] | tuple[str, ...], offset: float) -> float:
+        if not skills:
             return 1.0
-        abilities = self.record.abilities
-        return min(self.predictor.predict(self.model, abilities, s, step.id) for s in step.skills)
+        # logit(P_BKT) - (d_step - mean d) - knob offset, for the weakest skill: the sigmoid
+        # is monotonic, so take the minimum logit first and one sigmoid at the end
+        predict = self.model.predict
+        shift = self.items.relative(step) + offset
+        if len(skills) == 1:
+            return sigmoid(logit(predict(skills[0])) - shift)
+        return sigmoid(logit(min(predict(s) for s in skills)) - shift)
+
+    def _what_if(self, step: Step) -> tuple[tuple[str, ...], Callable[[str, int], float]]:
+        """The knobs touching ``step`` and the step's predicted success at another level."""
+        touching = self._knob_touches.get(step.id, ())
+        effect = self.config.knob_logit_per_level
+        base = self._offsets.get(step.id, 0.0)
+
+        def what_if(knob: str, level: int) -> float:
+            offset = base + effect * (level - self._levels[knob])
+            return self._predict(step.id, step.skills, offset)
+
+        return touching, what_if
 
     # --- events --------------------------------------------------------------------------------
 
     def on_event(self, event: ev.LessonEvent) -> None:
         """Update the model and the policies from one lesson event."""
+        failed = self._attempts.observe(event)
+        if failed is not None:
+            self._failed_attempt(*failed)
         self.hints.observe(event)
-        self.difficulty.observe(event)
+        kind = type(event)
+        if kind not in _MODEL_EVENTS:
+            return  # most events (gaze, manipulations, step starts) only feed the policies
         if isinstance(event, ev.Answered):
             # an answer given after the bottom-out demonstration says nothing of what is known
-            correct = event.correct and not self.hints.bottom_out_used(event.step)
-            self._evidence(event.t, event.step, event.skills, correct)
-            self._rebalance(event.t, between_steps=False)
+            copied = event.correct and self.hints.bottom_out_used(event.step)
+            correct = event.correct and not copied
+            self._evidence(event.t, event.step, event.skills, correct, copied=copied)
+            self._rebalance(event.t)
         elif isinstance(event, ev.StepCompleted):
-            step = self._step(event.step)
+            step = self._steps.get(event.step)
             if step is not None and step.ask is None:
-                # a question step's evidence came with its answers; others count once, and a
-                # step solved after the bottom-out demonstration counts as not known
-                correct = event.errors == 0 and not self.hints.bottom_out_used(event.step)
-                self._evidence(event.t, event.step, event.skills, correct)
-            self._rebalance(event.t, between_steps=True)
+                # a question step's evidence came with its answers. A tracked step's failed
+                # attempts were evidence as they failed: this is the one that succeeded. An
+                # untracked step counts once, right only without errors. Solved after the
+                # bottom-out demonstration, it counts as not known either way.
+                copied = self.hints.bottom_out_used(step.id)
+                if self._attempts.tracks(step.id):
+                    correct = not copied
+                else:
+                    correct = event.errors == 0 and not copied
+                self._evidence(event.t, event.step, event.skills, correct, copied=copied)
+            # the next step's knobs are set when it is entered (before_step), between steps
+        elif isinstance(event, ev.KnobChanged):
+            self.difficulty.observe(event)
+            if event.knob in self._levels:
+                self._levels[event.knob] = event.to_level
+                self._update_offsets()
 
-    def _step(self, step_id: str) -> Step | None:
-        return next((s for s in self.lesson.steps if s.id == step_id), None)
+    def _failed_attempt(self, step_id: str, t: float) -> None:
+        step = self._steps.get(step_id)
+        if step is None:
+            return
+        self._evidence(t, step.id, tuple(step.skills), False)
+        rt = self.runtime
+        if rt is not None and rt.step is step:
+            self._rebalance(t)
 
-    def _evidence(self, t: float, step: str, skills: tuple[str, ...], correct: bool) -> None:
+    def _evidence(
+        self, t: float, step: str, skills: tuple[str, ...], correct: bool, *, copied: bool = False
+    ) -> None:
+        """One opportunity on each of ``skills``: Elo, BKT, then the wheel-spinning count.
+
+        ``copied``: a success that copied the bottom-out demonstration. It is incorrect
+        evidence for the model (ASSISTments' rule), but it is not an attempt of the learner's
+        own, so it does not count towards wheel-spinning: a learner who clicks through to the
+        demonstration (gaming, flagged as such) is not thereby spinning its wheels.
+        """
+        model, abilities, predictor = self.model, self.record.abilities, self.predictor
+        offset = self._offsets.get(step, 0.0)
+        hints, mastery = self.hints, model.mastery
+        self._checked.update(skills)
         for skill in skills:
-            observe(self.predictor, self.model, self.record.abilities, skill, step, correct)
-            flag = self.hints.note_opportunity(skill, self.model.mastered(skill), t=t)
+            # the predictor learns from its prediction made before the answer, then BKT
+            predictor.update(model, abilities, skill, step, correct, offset=offset)
+            p_known = model.observe(skill, correct, shift=offset)
+            if copied:
+                continue
+            flag = hints.note_opportunity(skill, p_known >= mastery, t=t, p_known=p_known)
             if flag is not None:
                 self._wheel_spinning(t, flag)
-        self._emit_flags()
+        if hints.flags:
+            self._emit_flags()
 
-    def _rebalance(self, t: float, *, between_steps: bool) -> None:
+    def _rebalance(self, t: float) -> None:
+        """Mid-step: a new prediction for the current step after a learner-model update."""
         rt = self.runtime
-        if rt is None:
-            return
-        upcoming = rt.step
-        if between_steps and upcoming is not None:
-            nxt = rt.step_index + 1
-            upcoming = rt.lesson.steps[nxt] if nxt < len(rt.lesson.steps) else None
-        if upcoming is None:
+        if rt is None or rt.step is None:
             return  # the lesson is over: nothing left to tune
-        predicted = self.predicted_success(upcoming)
-        for decision in self.difficulty.decide(t, predicted, between_steps=between_steps):
+        self._tune(t, rt.step, between_steps=False)
+
+    def _tune(self, t: float, step: Step, *, between_steps: bool) -> None:
+        predicted = self.predicted_success(step)
+        cfg = self.config
+        if cfg.band_low <= predicted <= cfg.band_high:
+            self.difficulty.decide(t, predicted, between_steps=between_steps)  # resets streaks
+            return
+        touching, what_if = self._what_if(step)
+        for decision in self.difficulty.decide(
+            t,
+            predicted,
+            between_steps=between_steps,
+            touching=touching,
+            what_if=what_if,
+        ):
             self._apply(decision)
 
     def _apply(self, decision: KnobDecision) -> None:
@@ -170,7 +271,9 @@ class Tutor:
             reason=flag.reason,
             predicted=self.predicted_success(step),
         )
-        eased = self.difficulty.ease(t, flag.reason, between_steps=False)
+        eased = self.difficulty.ease(
+            t, flag.reason, between_steps=False, touching=self._knob_touches.get(step.id, ())
+        )
         if eased is not None:
             self._apply(eased)
 
@@ -193,8 +296,39 @@ class Tutor:
 
     # --- the Advisor protocol ------------------------------------------------------------------
 
+    def before_step(self, runtime: Runtime, step: Step) -> str | None:
+        """Called as ``step`` is about to be shown: skip it, or tune its knobs first.
+
+        A step that declares ``skip_when_mastered`` is skipped when the learner model has
+        every one of its skills at mastery *and* each of them has already been practised in
+        this session: the first step of a mastered skill in a session is its check (a mastery
+        the model got wrong, from lucky guesses, shows there and the practice comes back),
+        the later ones are skipped while it holds. The reason names the skills with their
+        P(known). Otherwise this is the moment between two steps: geometry may change, so
+        the controller takes its prediction for the step here.
+
+        Returns:
+            Why the step is skipped, or None to show it.
+        """
+        model = self.model
+        if (
+            step.skip_when_mastered
+            and step.skills
+            and all(s in self._checked and model.mastered(s) for s in step.skills)
+        ):
+            known = ", ".join(f"{s} {model.p_known(s):.2f}" for s in step.skills)
+            return (
+                f"every skill of '{step.id}' is mastered and was checked earlier in this "
+                f"session (P(known) {known} >= {self.config.mastery:.2f})"
+            )
+        self._tune(runtime.t, step, between_steps=True)
+        return None
+
     def advise(self, runtime: Runtime) -> None:
         """Offer an unasked hint when the learner looks stuck (guards in the hint policy)."""
+        failed = self._attempts.poll(runtime.t)
+        if failed is not None:
+            self._failed_attempt(*failed)
         # the runtime shows a delayed request itself; this only lets the policy know it is due
         self.hints.due(runtime.t)
         step = runtime.step

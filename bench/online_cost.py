@@ -7,9 +7,11 @@ Run from the checkout's root::
 
 It builds the pendulum lab's runtime with its Tutor (``engine.session.build_runtime``, as a
 real session does) and feeds the Tutor a seeded, lesson-shaped stream of events, one new
-learner per session: for each step ``StepStarted``, then a few seconds apart gaze dwells
-(``Interacted`` with ``dwell_ms``), manipulations (``Interacted``), hint requests (the
-``Tutor.hint_delay`` verdict, then ``HintShown``) and, on question steps, answers
+learner per session: for each step ``Tutor.before_step`` (the runtime asks it before showing a
+step: skip it, or set its knobs between steps; timed as its own call), ``StepStarted``, then
+a few seconds apart gaze dwells (``Interacted`` with ``dwell_ms``), manipulations
+(``Interacted``), hint requests (the ``Tutor.hint_delay`` verdict, then ``HintShown``) and,
+on question steps, answers
 (``Answered``, right with probability 0.6, until right), then ``StepCompleted``. Between
 events lesson time advances tick by tick and ``Tutor.advise`` is called every 12 ticks, as the
 runtime does (10 Hz at 120 Hz). The runtime's current step is set to the stream's step so that
@@ -123,6 +125,9 @@ class Stream:
             rt.step_index = index
             rt.progress = StepProgress(started=rt.t)
             started = rt.t
+            # the runtime asks the tutor before showing a step (skip it? tune its knobs between
+            # steps); the stream shows it either way
+            self._time("before_step", self.tutor.before_step, rt, step)
             self._event("StepStarted", ev.StepStarted(rt.t, step.id, index, step.instruction))
             errors = hints = 0
             question = self.lesson.question(step.ask) if step.ask else None
@@ -263,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     calls = sorted(x for k in samples for x in samples[k])
     med, p99 = us(percentile(every, 0.5)), us(percentile(every, 0.99))
     print(
-        f"   {'all events (on_event)':<26}{len(every):>9}{med:>11.2f}{p99:>9.2f}"
+        f"   {'all events (+before_step)':<26}{len(every):>9}{med:>11.2f}{p99:>9.2f}"
         f"{us(every[-1]):>9.1f}"
     )
     print(

@@ -5,6 +5,7 @@ Run from the checkout's root::
     .venv/bin/python bench/policy_simulation.py                  # ~1-2 min on 2 cores
     .venv/bin/python bench/policy_simulation.py --learners 40 --jobs 2
     .venv/bin/python bench/policy_simulation.py --continuity carry   # what-if, see below
+    .venv/bin/python bench/policy_simulation.py --skip-mastered      # what-if, see below
 
 Each simulated learner (``bench/learners.py``: profiles fast, slow, gamer, wheel-spinner)
 practises ``pendulum-lab`` by repeating the whole lesson, run after run, until it truly knows
@@ -46,6 +47,11 @@ Assumptions, all fixed before the first run (the learner model's are in ``bench/
   opportunity counts (replayed into the new policy through its public
   ``note_opportunity``). Each learner starts with a fresh item bank (a cold-start lesson), so
   learners are independent and the results do not depend on their order or on ``--jobs``.
+* **Skipping mastered steps.** ``--skip-mastered`` is a what-if: it runs a copy of the lesson
+  whose every step declares ``skip_when_mastered: true`` (the shipped lesson declares none,
+  because its scripted walkthroughs answer every question). Adaptivity on may then skip a
+  step whose skills are all mastered and were checked earlier in the session; with
+  adaptivity off the flag does nothing (a bare Runtime has no advisor to ask).
 * **Knobs change P(success)** by ``--knob-effect`` logits (default 0.5) per level away from
   the lesson's default level, easier levels up, harder down, on the steps a knob touches
   (derived from the lesson, not listed by hand): a tolerance knob on the steps whose condition
@@ -74,6 +80,7 @@ it. The machine is shared: ``--jobs`` defaults to 2 worker processes.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import multiprocessing
 import random
@@ -621,14 +628,18 @@ class Practice:
 
 # --- running many learners ---------------------------------------------------------------------
 
-_LOADED: LoadedLesson | None = None
+_LOADED: dict[bool, LoadedLesson] = {}
 
 
-def _lesson() -> LoadedLesson:
-    global _LOADED
-    if _LOADED is None:
-        _LOADED = load_lesson(LESSON)
-    return _LOADED
+def _lesson(skip_mastered: bool = False) -> LoadedLesson:
+    if skip_mastered not in _LOADED:
+        loaded = load_lesson(LESSON)
+        if skip_mastered:
+            steps = [s.model_copy(update={"skip_when_mastered": True}) for s in loaded.lesson.steps]
+            lesson = loaded.lesson.model_copy(update={"steps": steps})
+            loaded = dataclasses.replace(loaded, lesson=lesson)
+        _LOADED[skip_mastered] = loaded
+    return _LOADED[skip_mastered]
 
 
 def simulate(
@@ -639,9 +650,10 @@ def simulate(
     continuity: str = "session",
     knob_effect: float = 0.5,
     exact_pendulum: bool = False,
+    skip_mastered: bool = False,
 ) -> Outcome:
     """One learner of ``profile`` with ``seed``, practising under one policy."""
-    loaded = _lesson()
+    loaded = _lesson(skip_mastered)
     skills = tuple(s.id for s in loaded.lesson.metadata.skills)
     learner = SimulatedLearner(PROFILES[profile], skills, seed)
     practice = Practice(
@@ -655,8 +667,8 @@ def simulate(
     return practice.run()
 
 
-def _task(args: tuple[str, int, bool, str, float, bool]) -> Outcome:
-    profile, seed, adaptive, continuity, knob_effect, exact = args
+def _task(args: tuple[str, int, bool, str, float, bool, bool]) -> Outcome:
+    profile, seed, adaptive, continuity, knob_effect, exact, skip = args
     return simulate(
         profile,
         seed,
@@ -664,6 +676,7 @@ def _task(args: tuple[str, int, bool, str, float, bool]) -> Outcome:
         continuity=continuity,
         knob_effect=knob_effect,
         exact_pendulum=exact,
+        skip_mastered=skip,
     )
 
 
@@ -682,14 +695,23 @@ def _ratio_ci(pairs: list[tuple[float, float]], seed: int = 0) -> tuple[float, f
     """mean(on) / mean(off) with a paired bootstrap 95% interval over learners."""
     if not pairs:
         return math.nan, math.nan, math.nan
-    ratio = _mean([a for a, _ in pairs]) / _mean([b for _, b in pairs])
+    off = _mean([b for _, b in pairs])
+    if off <= 0.0:
+        return math.nan, math.nan, math.nan  # everyone knew everything: no ratio to take
+    ratio = _mean([a for a, _ in pairs]) / off
     rng = random.Random(seed)
     boots = []
     for _ in range(1000):
         sample = [pairs[rng.randrange(len(pairs))] for _ in pairs]
-        boots.append(_mean([a for a, _ in sample]) / _mean([b for _, b in sample]))
+        den = _mean([b for _, b in sample])
+        # a resample of only learners who knew everything (0 s both ways) has no ratio: with
+        # few learners per profile that happens, and it used to divide by zero
+        if den > 0.0:
+            boots.append(_mean([a for a, _ in sample]) / den)
     boots.sort()
-    return ratio, boots[25], boots[974]
+    if not boots:
+        return ratio, math.nan, math.nan
+    return ratio, boots[int(0.025 * len(boots))], boots[int(0.975 * len(boots)) - 1]
 
 
 def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> None:
@@ -704,6 +726,7 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
     print(
         f"\nPolicy simulation on {LESSON}: {args.learners} learners per profile (seeds "
         f"{args.seed}..{args.seed + args.learners - 1}), continuity={args.continuity}, "
+        f"{'every step skip_when_mastered (what-if), ' if args.skip_mastered else ''}"
         f"knob effect {args.knob_effect:g} logit/level, {len(results)} practices in "
         f"{wall:.0f} s wall ({args.jobs} jobs)"
     )
@@ -874,11 +897,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--continuity", choices=("session", "carry"), default="session")
     parser.add_argument("--knob-effect", type=float, default=0.5, help="logits per level")
     parser.add_argument("--exact-pendulum", action="store_true")
+    parser.add_argument(
+        "--skip-mastered", action="store_true", help="what-if: every step skip_when_mastered"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     args = parser.parse_args(argv)
 
     tasks = [
-        (p, args.seed + i, adaptive, args.continuity, args.knob_effect, args.exact_pendulum)
+        (
+            p,
+            args.seed + i,
+            adaptive,
+            args.continuity,
+            args.knob_effect,
+            args.exact_pendulum,
+            args.skip_mastered,
+        )
         for p in args.profiles
         for i in range(args.learners)
         for adaptive in (True, False)

@@ -20,7 +20,7 @@ from engine.model.loader import load_lesson
 from engine.session import INPUT_FORMAT, build_runtime, feed, input_path
 
 #: verbs whose statements are decisions (what a replay must reproduce)
-DECISION_VERBS = ("asked", "experienced", "adjusted", "flagged")
+DECISION_VERBS = ("asked", "experienced", "adjusted", "flagged", "skipped")
 
 
 class ReplayError(Exception):
@@ -79,6 +79,8 @@ def _from_statement(stmt: dict[str, Any]) -> Decision | None:
         )
     if verb == "flagged":
         return Decision(round(t, 3), f"flag {result.get(ext('flag'))}")
+    if verb == "skipped":
+        return Decision(round(t, 3), f"skip {object_id.split('/steps/')[1]}")
     return None
 
 
@@ -91,6 +93,8 @@ def _from_event(event: ev.LessonEvent) -> Decision | None:
         return Decision(t, f"knob {event.knob} {event.from_level}->{event.to_level}")
     if isinstance(event, ev.LearnerFlagged):
         return Decision(t, f"flag {event.flag}")
+    if isinstance(event, ev.StepSkipped):
+        return Decision(t, f"skip {event.step}")
     return None
 
 

@@ -149,6 +149,18 @@ class StepCompleted(LessonEvent):
 
 
 @dataclass(frozen=True)
+class StepSkipped(LessonEvent):
+    """Adaptivity skipped a step (its skills are mastered), with the reason; the runtime did
+    what the step's demonstration shows, so the scene is as if the learner had done it."""
+
+    kind: ClassVar[str] = "step_skipped"
+    step: str
+    index: int
+    reason: str
+    skills: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Interacted(LessonEvent):
     """A manipulation the runtime accepted (grab, release, place, press, move, dwell)."""
 

@@ -53,6 +53,10 @@ class Advisor(Protocol):
         """Seconds to wait before granting a requested hint (0 for now), and why."""
         ...
 
+    # Optional (looked up with getattr, so older advisors need not have it):
+    # ``before_step(runtime, step) -> str | None`` is called as a step is about to be shown;
+    # a reason skips the step (see Runtime._skip_steps), None shows it.
+
 
 @dataclass
 class StepProgress:
@@ -195,6 +199,7 @@ class Runtime:
 
     def _enter_step(self, index: int) -> None:
         self.step_index = index
+        self._skip_steps()
         step = self.step
         if step is None:
             self._complete_lesson()
@@ -219,6 +224,7 @@ class Runtime:
                 )
             )
             self.step_index += 1
+            self._skip_steps()
             step = self.step
             if step is None:
                 self._complete_lesson()
@@ -231,6 +237,56 @@ class Runtime:
             )
             if step.narration:
                 self._start_narration(step.narration)
+
+    def _skip_steps(self) -> None:
+        """Before a step is shown, let the advisor skip it (and the next...) with a reason."""
+        before = getattr(self.advisor, "before_step", None)
+        if before is None:
+            return
+        step = self.step
+        while step is not None:
+            reason = before(self, step)
+            if reason is None:
+                return
+            self._act_out(step)
+            self.emit(
+                ev.StepSkipped(
+                    self.t,
+                    step=step.id,
+                    index=self.step_index,
+                    reason=reason,
+                    skills=tuple(step.skills),
+                )
+            )
+            self.step_index += 1
+            step = self.step
+
+    def _act_out(self, step: Step) -> None:
+        """Do what the step's demonstration shows (a skipped step): place, or press."""
+        demo = next((h.demonstration for h in step.hints if h.demonstration is not None), None)
+        if demo is None:
+            return
+        if demo.move is not None and demo.to is not None:
+            zone = self._entities[demo.to].snap_zone
+            if zone is not None:
+                base = self.world.world_position(demo.to)
+                off = zone.offset
+                self.world.set_world_position(
+                    demo.move, (base[0] + off[0], base[1] + off[1], base[2] + off[2])
+                )
+                self.world.entities[demo.move].in_zone = demo.to
+                for b in self.behaviours.get(demo.to, []):
+                    place = getattr(b, "place_bob", None)
+                    if place is not None:
+                        place()
+        if demo.press is not None:
+            plan = self._press_plan(demo.press)
+            if not isinstance(plan, str):
+                try:
+                    for action in plan:
+                        action()
+                except (BehaviourError, UnitError, ValueError, RuntimeError):
+                    pass  # a demonstration that cannot act leaves the scene as it is
 
     def _complete_lesson(self) -> None:
         if self.completed:
@@ -405,9 +461,27 @@ class Runtime:
         return best[1] if best else None
 
     def _on_press(self, i: ev.Press) -> str | None:
-        entity = self._entities.get(i.entity)
+        plan = self._press_plan(i.entity)
+        if isinstance(plan, str):
+            return plan
+        entity = self._entities[i.entity]
+        try:
+            for step in plan:
+                step()
+        except (BehaviourError, UnitError, ValueError, RuntimeError) as exc:
+            return str(exc)
+        self.progress.pressed.add(i.entity)
+        self._interacted("pressed", i.entity)
+        narration = entity.narration
+        if narration is not None and narration.trigger == "press":
+            self._start_narration(i.entity)
+        return None
+
+    def _press_plan(self, button: str) -> list[Callable[[], None]] | str:
+        """A button's actions, resolved before any is applied; or why it cannot be pressed."""
+        entity = self._entities.get(button)
         if entity is None or entity.button is None:
-            return f"'{i.entity}' is not a button"
+            return f"'{button}' is not a button"
         plan: list[Callable[[], None]] = []
         for action in entity.button.actions:
             # resolve every action before applying any, so a press is all or nothing
@@ -423,17 +497,7 @@ class Runtime:
                 if found is None:
                     return f"'{target}' has no action '{name}'"
                 plan.append(partial(found.call, name))
-        try:
-            for step in plan:
-                step()
-        except (BehaviourError, UnitError, ValueError, RuntimeError) as exc:
-            return str(exc)
-        self.progress.pressed.add(i.entity)
-        self._interacted("pressed", i.entity)
-        narration = entity.narration
-        if narration is not None and narration.trigger == "press":
-            self._start_narration(i.entity)
-        return None
+        return plan
 
     def _behaviour_for(
         self, entity: str, name: str, *, settable: bool = False, action: bool = False

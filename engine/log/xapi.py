@@ -37,6 +37,7 @@ from engine.core.events import (
     NarrationStarted,
     PoiVisited,
     StepCompleted,
+    StepSkipped,
     StepStarted,
 )
 
@@ -71,7 +72,8 @@ VERBS: dict[str, str] = {
             "scored",
         )
     },
-    # ADL has no verb for reading an instrument or moving a difficulty knob
+    # ADL has no verb for reading an instrument, moving a difficulty knob or skipping a step
+    "skipped": CUSTOM_VERBS + "skipped",
     "measured": CUSTOM_VERBS + "measured",
     "adjusted": CUSTOM_VERBS + "adjusted",
     "flagged": CUSTOM_VERBS + "flagged",
@@ -386,6 +388,24 @@ def _step_completed(b: _Builder, e: StepCompleted, seq: int) -> list[dict[str, A
     ]
 
 
+def _step_skipped(b: _Builder, e: StepSkipped, seq: int) -> list[dict[str, Any]]:
+    # adaptivity's decision, like a knob change: the actor is the adaptivity engine
+    values = {"reason": e.reason, "step-index": e.index}
+    result = {"extensions": _result_ext(values)}
+    return [
+        b.statement(
+            e,
+            seq,
+            "skipped",
+            b.step(e.step),
+            actor=ADAPTIVITY_AGENT,
+            result=result,
+            step=e.step,
+            skills=e.skills,
+        )
+    ]
+
+
 def _interacted(b: _Builder, e: Interacted, seq: int) -> list[dict[str, Any]]:
     if e.entity:
         obj = b.entity(e.entity)
@@ -555,6 +575,7 @@ _MAPPERS: dict[type[LessonEvent], _Mapper] = {
     LessonResumed: _lesson_resumed,
     StepStarted: _step_started,
     StepCompleted: _step_completed,
+    StepSkipped: _step_skipped,
     Interacted: _interacted,
     Answered: _answered,
     Measured: _measured,

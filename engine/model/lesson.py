@@ -314,6 +314,14 @@ class Step(Strict):
     )
     complete_when: Condition
     hints: list[Hint] = Field(..., min_length=3)
+    skip_when_mastered: bool = Field(
+        False,
+        description=(
+            "adaptivity may skip this step when the learner has mastered every one of its "
+            "skills; the runtime then does what the step's demonstration shows, so later "
+            "steps find the scene as if the learner had done it"
+        ),
+    )
 
     @field_validator("hints")
     @classmethod

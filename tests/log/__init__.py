@@ -25,6 +25,7 @@ from engine.core.events import (
     NarrationStarted,
     PoiVisited,
     StepCompleted,
+    StepSkipped,
     StepStarted,
 )
 from engine.log.xapi import Actor, SessionContext
@@ -111,7 +112,14 @@ def sample_session() -> list[LessonEvent]:
         KnobChanged(
             t=31.7, knob="damping", from_level=0, to_level=1, reason="script", actor="lesson"
         ),
-        StepStarted(t=32.0, step="time", index=1, instruction="Time ten swings."),
+        StepSkipped(
+            t=32.0,
+            step="length",
+            index=1,
+            reason="every skill of 'length' is mastered and was checked earlier in this session",
+            skills=("setup",),
+        ),
+        StepStarted(t=32.0, step="time", index=2, instruction="Time ten swings."),
         Measured(
             t=50.0, instrument="stopwatch", quantity="time", value=14.18, unit="s", step="time"
         ),
