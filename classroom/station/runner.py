@@ -438,7 +438,7 @@ class LessonRunner:
         def each_frame(rig: Any) -> None:
             h, p, _ = rig.app.camera.getHpr(rig.app.render)
             paused_by_rig = bool(getattr(rig, "_paused_for_focus", False))
-            self._between_frames(rig, paused_by_rig, h, p, lambda: None)
+            self._between_frames(rig, paused_by_rig, h, p, lambda: rig.gazed)
 
         try:
             rig = XrRig(

@@ -157,8 +157,26 @@ class ControllerPilot:
         raise PilotError(f"{what} did not happen")
 
     def _do_look_at(self, entity: str) -> Iterator[None]:
-        # the eyes follow the head, which the learner keeps; looking needs no controller
-        yield
+        # the learner turns their head towards it, and looks long enough for it to count
+        helper = self.rig.origin.attach_new_node("head-goal")
+        helper.set_pos(self.rig.head.get_pos())
+        helper.look_at(self.render, self._world(entity))
+        quat = helper.get_quat()
+        helper.remove_node()
+        before, _ = self.remote.head_pose()
+        self.remote.turn_head(to_xr_quat(quat))
+        self.remote.send()
+        yield from self._until(
+            f"looking at {entity}", lambda: self.rig.gazed == entity, frames=SETTLE * 4
+        )
+        yield from self._frames(SETTLE * 3)
+        # and back to what they were doing: the dwell is logged as the gaze leaves
+        qx, qy, qz, qw = before
+        self.remote.turn_head((qx, qy, qz, qw))
+        self.remote.send()
+        yield from self._until(
+            f"looking away from {entity}", lambda: self.rig.gazed != entity, frames=SETTLE * 4
+        )
 
     def _do_grab(self, entity: str) -> Iterator[None]:
         spot = self._world(entity)

@@ -76,6 +76,10 @@ class RemoteControllers:
         if b is not None:
             p[base + 110] = int(b)
 
+    def turn_head(self, quat: tuple[float, float, float, float]) -> None:
+        """Set the head's orientation (OpenXR stage axes, x y z w), keeping its position."""
+        struct.pack_into("<4f", self.packet, CENTRE_POSE, *quat)
+
     def head_pose(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """The head's centre pose as last written: (quaternion xyzw, position)."""
         q = struct.unpack_from("<4f", self.packet, CENTRE_POSE)

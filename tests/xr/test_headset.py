@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.core.script import load_script
 from engine.log.jsonl import read_jsonl
 from engine.paths import LESSONS_DIR, REPO_ROOT
 from tests.xr.helpers import headset_run, lab_env, python, validation_errors
@@ -31,13 +32,17 @@ def story(path: Path) -> dict[str, list[tuple[str, str]]]:
     The headset's frames and the controllers' latency pace a session differently from the
     scripted rig's fixed ticks, so statements driven by lesson time may fall elsewhere
     between the learner's actions: an instrument settling (``measured``), a narration running
-    out, what was seen on the way (``experienced``), difficulty adjusted from response times.
+    out, what was seen on the way (``experienced``), difficulty adjusted from response times;
+    and only the headset logs gaze (dwells), since the scripted rig's eyes never linger.
     The learner's acts and the lesson's outcomes must match in order; measurements as a set.
     """
     acts, outcomes, measured = [], [], []
     for stmt in read_jsonl(path, strict=True):
         verb = stmt["verb"]["id"].rsplit("/", 1)[-1]
         obj = stmt["object"]["id"]
+        extensions = stmt.get("result", {}).get("extensions", {})
+        if any(k.endswith("/action") and v == "dwelled" for k, v in extensions.items()):
+            continue  # gaze: the headset's head looks around, the scripted rig's never dwells
         if verb in ACTS:
             acts.append((verb, obj))
         elif verb in OUTCOMES and not obj.endswith("/narration"):
@@ -82,10 +87,18 @@ def test_lesson_completes_in_the_headset(lesson: str, tmp_path: Path) -> None:
     assert "Core Validation Layer is initialized" in (tmp_path / "validation.txt").read_text()
     assert validation_errors(tmp_path) == []
 
+    # the head's gaze is evidence too, as the desktop crosshair's is: what the learner turned
+    # their head to look at is logged as a dwell on it
+    script = LESSONS_DIR / lesson / "scripts" / "walkthrough.yaml"
+    looked = {a.look_at for a in load_script(script) if a.look_at}
+    interactions = [json.loads(line) for line in (tmp_path / "xr.input.jsonl").open()][1:]
+    dwells = {i["entity"]: i["dwell_ms"] for i in interactions if i["kind"] == "dwell"}
+    assert all(ms >= 300 for ms in dwells.values()), dwells
+    assert looked <= set(dwells), (looked, dwells)
+
     # the same story as the scripted desktop-path walkthrough
     desk = tmp_path / "desk"
     desk.mkdir()
-    script = LESSONS_DIR / lesson / "scripts" / "walkthrough.yaml"
     ref = python(
         "-m", "tools.cli", "run", lesson, "--headless", "--script", str(script),
         "--record", str(desk / "log.jsonl"), "--size", "320x180", tmp=desk,

@@ -40,6 +40,10 @@ CHECKPOINT_SECONDS = 2.0
 MAX_FRAME_DT = 0.1
 #: how long a requested exit may take before the rig stops waiting for the runtime
 EXIT_TIMEOUT = 3.0
+#: how often the head's gaze is ray-picked, seconds (a pick costs a collision traversal)
+GAZE_PICK_SECONDS = 0.1
+#: gazes shorter than this are glances, not attention (as on the desktop)
+DWELL_MIN_MS = 300
 HUD_BOXES = ("centre", "instruction", "question", "hint", "feedback", "caption", "status")
 
 
@@ -168,6 +172,10 @@ class XrRig:
                 "menu:quit": lambda: self.quit("the learner quit"),
             }
             self._centred = False
+            #: what the head is pointed at (entity id or None), and since when (lesson time)
+            self.gazed: str | None = None
+            self._gazed_since = 0.0
+            self._since_gaze_pick = 0.0
         except (xr.XrException, RuntimeError) as exc:
             # a runtime that has a headset but cannot run this session: not a crash, and
             # ``auto`` still has the desktop to offer
@@ -371,6 +379,8 @@ class XrRig:
             # lesson time runs only while the learner can see the lesson
             self.session.advance(dt * self.time_scale)
         self.presenter.update(dt * self.time_scale)
+        if self.state == "FOCUSED":
+            self._track_gaze(dt)
         self.interactor.carry()
         self._since_checkpoint += dt
         if self._since_checkpoint >= CHECKPOINT_SECONDS:
@@ -412,6 +422,32 @@ class XrRig:
         }
         if self.on_frame is not None:
             self.on_frame(self)
+
+    def pick(self) -> str | None:
+        """The entity straight ahead of the head, seeing through what the learner holds."""
+        assert self.app is not None
+        return self.scene.pick(self.app.camera, ignore=self.rt.world.held)
+
+    def _track_gaze(self, dt: float) -> None:
+        """Report a Dwell when the head turns away from an entity it rested on long enough.
+
+        The same evidence the desktop rig gives from its crosshair: adaptivity reads little
+        gaze on a step's objects as one sign that the learner is stuck.
+        """
+        self._since_gaze_pick += dt
+        if self._since_gaze_pick < GAZE_PICK_SECONDS:
+            return
+        self._since_gaze_pick = 0.0
+        if not self.rt.started or self.rt.completed:
+            return
+        seen = self.pick()
+        if seen == self.gazed:
+            return
+        now = self.rt.t
+        dwell_ms = round((now - self._gazed_since) * 1000)
+        if self.gazed is not None and dwell_ms >= DWELL_MIN_MS:
+            self.session.handle(ev.Dwell(entity=self.gazed, dwell_ms=dwell_ms))
+        self.gazed, self._gazed_since = seen, now
 
     @property
     def presses(self) -> int:
