@@ -40,6 +40,9 @@ SOUNDS = ("correct", "wrong", "hint", "complete", "snap")
 FOCUS_SEEN_DEGREES = 12.0
 #: how far from the centre of the screen the "look here" arrow sits (aspect2d units)
 FOCUS_ARROW_RADIUS = 0.55
+#: where a headset shows it instead, in the head's frame: metres ahead, and off-centre
+FOCUS_ARROW_AHEAD = 1.0
+FOCUS_ARROW_OFFSET = 0.3
 #: the arrow's colour: a saturated magenta that no lesson surface or overlay box uses, so
 #: it reads as "the teacher wants you to look here" (and tests can find it in the pixels)
 FOCUS_ARROW_RGBA = (1.0, 0.0, 0.85, 1.0)
@@ -111,8 +114,11 @@ class Presenter:
             b for bs in runtime.behaviours.values() for b in bs if isinstance(b, PendulumBehaviour)
         ]
         self.strings_shown: dict[str, bool] = {}
-        self.focus_arrow = _arrow(self.hud.root)
+        self.focus_arrow = make_focus_arrow(self.hud.root)
         self.focus_arrow.hide()
+        #: which way the learner should turn, radians on the view plane (0 right, pi/2 up);
+        #: None when there is no arrow (rigs without an overlay, i.e. headsets, draw their own)
+        self.focus_angle: float | None = None
         runtime.subscribe(self.on_event)
         self.sync(force=True)
 
@@ -297,6 +303,7 @@ class Presenter:
 
     def _update_focus(self) -> None:
         entity = self.state.focus
+        self.focus_angle = None
         if entity is None:
             self.focus_arrow.hide()
             return
@@ -311,6 +318,7 @@ class Presenter:
             return
         # straight behind, x and z say nothing: point right, the learner turns either way
         angle = math.atan2(local.z, local.x) if (local.x or local.z) else 0.0
+        self.focus_angle = angle
         self.focus_arrow.setPos(
             FOCUS_ARROW_RADIUS * math.cos(angle), 0.0, FOCUS_ARROW_RADIUS * math.sin(angle)
         )
@@ -352,8 +360,11 @@ class Presenter:
             self.demo.ghost.removeNode()
 
 
-def _arrow(parent: NodePath) -> NodePath:
-    """A flat 2D arrow pointing along +X (right), about 0.2 units long, for the overlay."""
+def make_focus_arrow(parent: NodePath) -> NodePath:
+    """A flat arrow in the parent's X-Z plane pointing along +X, about 0.2 units long.
+
+    The overlay's "look here" arrow; a headset rig puts one in front of the eyes (in metres).
+    """
     vdata = GeomVertexData("focus-arrow", GeomVertexFormat.get_v3(), Geom.UH_static)
     writer = GeomVertexWriter(vdata, "vertex")
     # shaft (two triangles) then head (one), in aspect2d's X-Z plane

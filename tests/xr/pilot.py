@@ -156,23 +156,27 @@ class ControllerPilot:
             yield
         raise PilotError(f"{what} did not happen")
 
-    def _do_look_at(self, entity: str) -> Iterator[None]:
-        # the learner turns their head towards it, and looks long enough for it to count
+    def turn_head_to(self, point: Point3) -> tuple[float, float, float, float]:
+        """Turn the head towards a world point; returns the orientation it had (OpenXR)."""
         helper = self.rig.origin.attach_new_node("head-goal")
         helper.set_pos(self.rig.head.get_pos())
-        helper.look_at(self.render, self._world(entity))
+        helper.look_at(self.render, point)
         quat = helper.get_quat()
         helper.remove_node()
-        before, _ = self.remote.head_pose()
+        (qx, qy, qz, qw), _ = self.remote.head_pose()
         self.remote.turn_head(to_xr_quat(quat))
         self.remote.send()
+        return qx, qy, qz, qw
+
+    def _do_look_at(self, entity: str) -> Iterator[None]:
+        # the learner turns their head towards it, and looks long enough for it to count
+        before = self.turn_head_to(self._world(entity))
         yield from self._until(
             f"looking at {entity}", lambda: self.rig.gazed == entity, frames=SETTLE * 4
         )
         yield from self._frames(SETTLE * 3)
         # and back to what they were doing: the dwell is logged as the gaze leaves
-        qx, qy, qz, qw = before
-        self.remote.turn_head((qx, qy, qz, qw))
+        self.remote.turn_head(before)
         self.remote.send()
         yield from self._until(
             f"looking away from {entity}", lambda: self.rig.gazed != entity, frames=SETTLE * 4

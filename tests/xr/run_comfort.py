@@ -2,17 +2,21 @@
 
 ``python -m tests.xr.run_comfort --out summary.json``: opens the menu (B), switches turning to
 smooth with the ray and the trigger, resumes, snap-turns before that, asks for a hint (A),
-and writes what the rig and the lesson showed at each point.
+gets a teacher's "look here" and turns to it, and writes what the rig and the lesson showed
+at each point.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from engine.play import PlayOptions, play
 from tests.xr.pilot import SETTLE, ControllerPilot
@@ -75,6 +79,39 @@ class ComfortPilot(ControllerPilot):
         self.remote.send()
         yield from self._frames(SETTLE)
         seen["hints"] = rig.interactor.counts.get("request_hint", 0) - hints
+        yield from self._look_here()
+
+    def _look_here(self) -> Iterator[None]:
+        """A teacher's "look here" at the entity farthest from the centre of view."""
+        rig = self.rig
+        camera, render = rig.app.camera, self.render
+
+        def off_axis(entity: str) -> float:
+            local = camera.get_relative_point(render, self._world(entity))
+            return math.degrees(math.atan2(math.hypot(local.x, local.z), local.y))
+
+        target = max(sorted(rig.scene.nodes), key=off_axis)
+        seen = self.seen
+        seen["focus"] = {"entity": target, "off_axis": off_axis(target)}
+        rig.presenter.point_at(target)
+        yield from self._frames(SETTLE)
+        seen["focus"]["arrow_shown"] = not rig.focus_arrow.is_hidden()
+        rig.eyes.capture = True
+        yield from self._until("an eye image", lambda: bool(rig.eyes.captured))
+        seen["focus"]["magenta"] = [_magenta(image) for image in rig.eyes.captured]
+        rig.eyes.captured = []
+        # the learner turns their head to it: the arrow has done its job
+        self.turn_head_to(self._world(target))
+        yield from self._until("the arrow's target seen", lambda: rig.presenter.state.focus_seen)
+        yield from self._frames(2)
+        seen["focus"]["seen"] = rig.presenter.state.focus_seen
+        seen["focus"]["arrow_after"] = not rig.focus_arrow.is_hidden()
+
+
+def _magenta(image: np.ndarray) -> int:
+    """Pixels of the arrow's colour (no lesson surface uses it)."""
+    r, g, b = (image[:, :, i].astype(int) for i in range(3))
+    return int(((r > 180) & (b > 140) & (g < 90)).sum())
 
 
 def main(argv: list[str]) -> int:

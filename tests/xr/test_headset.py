@@ -187,6 +187,11 @@ def test_menu_turning_and_hints_with_the_controllers(tmp_path: Path) -> None:
     )
     assert saved["turn_mode"] == "smooth"
     assert seen["hints"] == 1
+    # a teacher's "look here": an arrow in front of the eyes until the learner turns to it
+    focus = seen["focus"]
+    assert focus["off_axis"] > 30 and focus["arrow_shown"], focus
+    assert focus["magenta"] and all(n > 100 for n in focus["magenta"]), focus
+    assert focus["seen"] == [focus["entity"]] and not focus["arrow_after"], focus
     verbs = [s["verb"]["id"].rsplit("/", 1)[-1] for s in read_jsonl(tmp_path / "c.jsonl")]
     assert "suspended" in verbs and "resumed" in verbs, verbs
     assert validation_errors(tmp_path) == []

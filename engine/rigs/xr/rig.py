@@ -11,17 +11,24 @@ session log, and the session stays resumable.
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from panda3d.core import Vec3
+from panda3d.core import LColor, Material, NodePath, Vec3
 
 from engine.core import events as ev
 from engine.model.loader import LoadedLesson
-from engine.present.presenter import Presenter
+from engine.present.presenter import (
+    FOCUS_ARROW_AHEAD,
+    FOCUS_ARROW_OFFSET,
+    FOCUS_ARROW_RGBA,
+    Presenter,
+    make_focus_arrow,
+)
 from engine.rigs.comfort import ComfortSettings
 from engine.rigs.desktop import walk_bounds
 from engine.rigs.xr.eyes import EyeTargets
@@ -130,6 +137,7 @@ class XrRig:
                 raise XrUnavailable(f"no OpenGL context for the headset: {exc}") from None
             self.scene: BuiltScene = build_scene(loaded, self.app, knob_levels=self.rt.knobs)
             self.presenter = Presenter(self.app, self.scene, self.rt)
+            self.focus_arrow = _headset_focus_arrow(self.app.camera)
             self._binding, pointer = make_binding(binding)
             self.xr_session = xr.create_session(
                 self.system.instance,
@@ -381,6 +389,7 @@ class XrRig:
         self.presenter.update(dt * self.time_scale)
         if self.state == "FOCUSED":
             self._track_gaze(dt)
+        self._place_focus_arrow()
         self.interactor.carry()
         self._since_checkpoint += dt
         if self._since_checkpoint >= CHECKPOINT_SECONDS:
@@ -422,6 +431,20 @@ class XrRig:
         }
         if self.on_frame is not None:
             self.on_frame(self)
+
+    def _place_focus_arrow(self) -> None:
+        """The teacher's "look here" arrow, in front of the eyes (the overlay is not seen)."""
+        angle = self.presenter.focus_angle
+        if angle is None:
+            self.focus_arrow.hide()
+            return
+        self.focus_arrow.set_pos(
+            FOCUS_ARROW_OFFSET * math.cos(angle),
+            FOCUS_ARROW_AHEAD,
+            FOCUS_ARROW_OFFSET * math.sin(angle),
+        )
+        self.focus_arrow.set_r(-math.degrees(angle))
+        self.focus_arrow.show()
 
     def pick(self) -> str | None:
         """The entity straight ahead of the head, seeing through what the learner holds."""
@@ -507,3 +530,18 @@ class XrRig:
                 self.scene.destroy()
             destroy_app(self.app)
             self.app = None
+
+
+def _headset_focus_arrow(head: NodePath) -> NodePath:
+    """The "look here" arrow as the eyes see it: carried with the head, drawn over the scene,
+    glowing in its own colour whatever the lesson's lights (the scene's shader is lit)."""
+    arrow = make_focus_arrow(head)
+    material = Material("focus-arrow")
+    material.set_base_color(LColor(*FOCUS_ARROW_RGBA))
+    material.set_emission(LColor(*FOCUS_ARROW_RGBA))
+    arrow.set_material(material, 1)
+    arrow.set_bin("fixed", 50)
+    arrow.set_depth_test(False)
+    arrow.set_depth_write(False)
+    arrow.hide()
+    return arrow
