@@ -18,6 +18,7 @@ import numpy as np
 from engine.core.script import load_script
 from engine.paths import LESSONS_DIR
 from engine.play import PlayOptions, play
+from engine.scene.app import screenshot_rgba
 from tests.xr.pilot import ControllerPilot, PinchPilot
 from tests.xr.remote import RemoteControllers
 
@@ -45,6 +46,15 @@ def main(argv: list[str]) -> int:
             rig.eyes.capture = True
         if rig.eyes.captured:
             seen["captures"].append([_stats(img) for img in rig.eyes.captured])
+            # the window (GLX) or buffer (EGL) shows the left eye of the same frame
+            window = screenshot_rgba(rig.app)
+            seen.setdefault("mirror", []).append(
+                {
+                    "window": _stats(_centre(window)),
+                    "left_eye": _stats(_centre(rig.eyes.captured[0])),
+                    "scene_camera_active": rig.app.base.cam.node().is_active(),
+                }
+            )
             rig.eyes.captured = []
             seen.setdefault("depth", []).extend(
                 {"min": float(d.min()), "max": float(d.max()), "near": float((d < 0.999).mean())}
@@ -87,10 +97,17 @@ def main(argv: list[str]) -> int:
         "captures": seen["captures"],
         "depth_submitted": bool(rig and rig.eyes.depth),
         "depth": seen.get("depth", []),
+        "mirror": seen.get("mirror", []),
     }
     args.out.write_text(json.dumps(summary, indent=1))
     print(result.summary())
     return 0 if result.completed else 2
+
+
+def _centre(image: np.ndarray) -> np.ndarray:
+    """The middle half of an image (both ways): inside the mirror's letterbox."""
+    h, w = image.shape[:2]
+    return image[h // 4 : h - h // 4, w // 4 : w - w // 4]
 
 
 def _stats(image: np.ndarray) -> dict[str, Any]:

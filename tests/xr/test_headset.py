@@ -162,6 +162,13 @@ def test_the_glx_binding_renders_into_the_headset_too(tmp_path: Path) -> None:
     assert summary["frames_submitted"] == summary["frames_visible"] > 20
     captures = [eye for frame in summary["captures"] for eye in frame]
     assert captures and all(eye["std"] > 10 for eye in captures)
+    # the window mirrors the left eye (its image, not a third render of the scene)
+    assert summary["mirror"]
+    for shot in summary["mirror"]:
+        assert not shot["scene_camera_active"]
+        window, eye = shot["window"], shot["left_eye"]
+        assert window["std"] > 10 and window["colours"] > 50, shot
+        assert max(abs(a - b) for a, b in zip(window["mean"], eye["mean"], strict=True)) < 12, shot
     assert validation_errors(tmp_path) == []
     assert "Traceback" not in proc.stderr and "Segmentation fault" not in proc.stderr
 

@@ -35,6 +35,7 @@ from engine.rigs.xr.eyes import EyeTargets
 from engine.rigs.xr.graphics import make_binding, prepare_gl
 from engine.rigs.xr.input import XrInput
 from engine.rigs.xr.interact import Interactor
+from engine.rigs.xr.mirror import Mirror
 from engine.rigs.xr.space import to_panda_pos, to_panda_quat
 from engine.rigs.xr.system import Binding, XrSystem, XrUnavailable, open_system
 from engine.scene.app import SceneApp, create_app, destroy_app, render_frame
@@ -156,6 +157,10 @@ class XrRig:
                 depth="XR_KHR_composition_layer_depth" in self.system.extensions,
             )
             self.eyes.set_background(self.app.win.get_clear_color())
+            left = self.eyes.eyes[0]
+            self.mirror = Mirror(
+                self.app, left.texture, (left.width, left.height), srgb=self.eyes.srgb
+            )
             self.input = XrInput(self.system.instance, self.xr_session, self.system.extensions)
             self.floor_z = player.position[2]
             self.eye_height = player.eye_height
@@ -509,7 +514,7 @@ class XrRig:
             return
         self._closed = True
         xr = self.xr
-        for part in ("interactor", "input", "eyes"):
+        for part in ("mirror", "interactor", "input", "eyes"):
             obj = getattr(self, part, None)
             if obj is not None:
                 obj.destroy()
