@@ -12,17 +12,13 @@ import json
 from dataclasses import asdict, fields
 from typing import Any
 
+from engine.rigs.comfort import ComfortSettings
 from engine.rigs.settings import DesktopSettings
 
 
 def _kinds() -> list[Any]:
-    """The settings classes of the rigs this engine has (each saves per learner)."""
-    kinds: list[Any] = [DesktopSettings]
-    try:
-        from engine.rigs.comfort import ComfortSettings
-    except ImportError:  # an engine without the headset rig
-        return kinds
-    return [*kinds, ComfortSettings]
+    """The settings classes of the rigs (each saves per learner)."""
+    return [DesktopSettings, ComfortSettings]
 
 
 def apply_settings(learner: str, settings: dict[str, Any]) -> None:

@@ -426,19 +426,14 @@ class LessonRunner:
     ) -> str | None:
         """Play in the headset; None when there is none and ``required`` is False (the caller
         falls back to the desktop)."""
-        try:
-            from engine.play import xr_binding
-            from engine.rigs.xr.rig import XrRig
-            from engine.rigs.xr.system import XrUnavailable
-        except ImportError as exc:  # an engine without headset support
-            if required:
-                raise RunError(f"headset mode is not available here: {exc}") from None
-            return None
+        from engine.play import xr_binding
+        from engine.rigs.xr.rig import XrRig
+        from engine.rigs.xr.system import XrUnavailable
 
-        def each_frame(rig: Any) -> None:
+        def each_frame(rig: XrRig) -> None:
+            assert rig.app is not None
             h, p, _ = rig.app.camera.getHpr(rig.app.render)
-            paused_by_rig = bool(getattr(rig, "_paused_for_focus", False))
-            self._between_frames(rig, paused_by_rig, h, p, lambda: rig.gazed)
+            self._between_frames(rig, rig.paused_for_focus, h, p, lambda: rig.gazed)
 
         try:
             rig = XrRig(

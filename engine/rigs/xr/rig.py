@@ -437,6 +437,11 @@ class XrRig:
         if self.on_frame is not None:
             self.on_frame(self)
 
+    @property
+    def paused_for_focus(self) -> bool:
+        """The lesson is paused because the headset lost input focus (not by the learner)."""
+        return self._paused_for_focus
+
     def _place_focus_arrow(self) -> None:
         """The teacher's "look here" arrow, in front of the eyes (the overlay is not seen)."""
         angle = self.presenter.focus_angle
