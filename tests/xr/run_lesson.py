@@ -112,11 +112,14 @@ def _centre(image: np.ndarray) -> np.ndarray:
 
 def _stats(image: np.ndarray) -> dict[str, Any]:
     rgb = image[:, :, :3]
+    w = rgb.shape[1]
     return {
         "shape": list(image.shape),
         "std": float(rgb.std()),
         "colours": len({tuple(p) for p in rgb.reshape(-1, 3)[::5]}),
         "mean": [float(v) for v in rgb.reshape(-1, 3).mean(axis=0)],
+        # the top edge's middle: sky, outdoors, with the head level
+        "top": [float(v) for v in rgb[:3, w * 9 // 20 : w * 11 // 20].reshape(-1, 3).mean(axis=0)],
     }
 
 

@@ -1,10 +1,13 @@
 """Swapchains and the per-eye Panda3D buffers and cameras that fill them.
 
 Each eye has an offscreen Panda3D buffer (sharing the main window's GL context) with its own
-camera under the tracking origin; Panda3D renders both with the rest of the frame, then each
-eye's texture is copied into the image the runtime handed out (``glCopyImageSubData``: a GPU
-copy, no round trip through memory). Copying, rather than making the runtime's images
-Panda3D's render targets, keeps Panda3D's buffer management untouched.
+camera under the tracking origin, rendering the scene in linear light into a 16-bit float
+texture, as the desktop does; a second small pass applies the desktop's tone map (simplepbr's
+filmic curve), so colours in the headset are the colours on the desktop. Panda3D renders all
+of it with the rest of the frame, then each eye's final texture is copied into the image the
+runtime handed out (``glCopyImageSubData``: a GPU copy, no round trip through memory).
+Copying, rather than making the runtime's images Panda3D's render targets, keeps Panda3D's
+buffer management untouched.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from typing import Any
 import numpy as np
 from panda3d.core import (
     Camera,
+    CardMaker,
     FrameBufferProperties,
     GraphicsOutput,
     GraphicsPipe,
     NodePath,
+    OrthographicLens,
     PerspectiveLens,
+    Shader,
     Texture,
     WindowProperties,
 )
@@ -36,6 +42,38 @@ GL_DEPTH_COMPONENT32F = 0x8CAC
 #: sRGB first: the scene's shaders write linear light and the runtime expects sRGB-encoded
 #: images; plain SRGB8 (no alpha) is refused by some runtimes, so it is never asked for
 PREFERRED_FORMATS = (GL_SRGB8_ALPHA8, GL_RGBA8)
+#: render order: the eyes' scenes, then their tone-map passes, then the main window (0)
+SCENE_SORT, POST_SORT = -10, -5
+
+_POST_VERTEX = """#version 330
+uniform mat4 p3d_ModelViewProjectionMatrix;
+in vec4 p3d_Vertex;
+in vec2 p3d_MultiTexCoord0;
+out vec2 uv;
+void main() {
+    gl_Position = p3d_ModelViewProjectionMatrix * p3d_Vertex;
+    uv = p3d_MultiTexCoord0;
+}
+"""
+
+# simplepbr's tone map (its tonemap.frag), whose curve also encodes for the display; an sRGB
+# swapchain image encodes what is written, so the result is decoded first (``encoded`` 1)
+_POST_FRAGMENT = """#version 330
+uniform sampler2D scene;
+uniform float exposure;
+uniform int encoded;
+in vec2 uv;
+out vec4 colour;
+void main() {
+    vec4 texel = texture(scene, uv);
+    vec3 c = max(vec3(0.0), texel.rgb * exposure - vec3(0.004));
+    c = (c * (vec3(6.2) * c + vec3(0.5))) / (c * (vec3(6.2) * c + vec3(1.7)) + vec3(0.06));
+    if (encoded == 1) {
+        c = mix(c / 12.92, pow((c + 0.055) / 1.055, vec3(2.4)), step(0.04045, c));
+    }
+    colour = vec4(c, 1.0);
+}
+"""
 
 
 @dataclass
@@ -50,6 +88,9 @@ class Eye:
     texture: Texture
     camera: NodePath
     lens: PerspectiveLens
+    #: the tone-map pass that turns the scene into ``texture``, and its card's scene graph
+    post: GraphicsOutput | None = None
+    post_root: NodePath | None = None
     #: with depth submission: the depth swapchain, its images and Panda3D's depth texture
     depth_swapchain: Any = None
     depth_images: list[int] = field(default_factory=list)
@@ -136,7 +177,8 @@ class EyeTargets:
                 img.image
                 for img in xr.enumerate_swapchain_images(swapchain, xr.SwapchainImageOpenGLKHR)
             ]
-            buffer, texture, depth_texture = self._make_buffer(index, width, height)
+            buffer, scene_texture, depth_texture = self._make_buffer(index, width, height)
+            post, texture, post_root = self._make_post(index, width, height, scene_texture)
             lens = PerspectiveLens()
             lens.set_near_far(NEAR, FAR)
             cam_node = Camera(f"xr-eye-{index}", lens)
@@ -144,6 +186,7 @@ class EyeTargets:
             region = buffer.make_display_region()
             region.set_camera(camera)
             eye = Eye(swapchain, images, width, height, buffer, texture, camera, lens)
+            eye.post, eye.post_root = post, post_root
             if self.depth:
                 eye.depth_texture = depth_texture
                 eye.depth_swapchain = xr.create_swapchain(
@@ -173,21 +216,21 @@ class EyeTargets:
     ) -> tuple[GraphicsOutput, Texture, Texture | None]:
         app = self.app
         fbp = FrameBufferProperties()
-        fbp.set_rgba_bits(8, 8, 8, 8)
+        # linear light with headroom above 1, for the tone map (as simplepbr's scene buffer)
+        fbp.set_rgba_bits(16, 16, 16, 16)
+        fbp.set_float_color(True)
         if self.depth:
             # the depth swapchain is 32-bit float; a copy needs the very same format
             fbp.set_depth_bits(32)
             fbp.set_float_depth(True)
         else:
             fbp.set_depth_bits(24)
-        # the GPU encodes the shaders' linear output as sRGB, as the runtime's images expect
-        fbp.set_srgb_color(self.srgb)
         props = WindowProperties.size(width, height)
         engine = app.base.graphics_engine
         buffer = engine.make_output(
             app.base.pipe,
             f"xr-eye-{index}",
-            -10,  # before the main window, so a mirror shows this frame's image
+            SCENE_SORT,
             fbp,
             props,
             GraphicsPipe.BF_refuse_window,
@@ -196,7 +239,9 @@ class EyeTargets:
         )
         if buffer is None:
             raise RuntimeError(f"could not make a {width}x{height} buffer for eye {index}")
-        texture = Texture(f"xr-eye-{index}")
+        texture = Texture(f"xr-eye-{index}-scene")
+        texture.set_format(Texture.F_rgba16)
+        texture.set_component_type(Texture.T_float)
         buffer.add_render_texture(
             texture, GraphicsOutput.RTM_bind_or_copy, GraphicsOutput.RTP_color
         )
@@ -207,6 +252,47 @@ class EyeTargets:
                 depth_texture, GraphicsOutput.RTM_bind_or_copy, GraphicsOutput.RTP_depth
             )
         return buffer, texture, depth_texture
+
+    def _make_post(
+        self, index: int, width: int, height: int, scene: Texture
+    ) -> tuple[GraphicsOutput, Texture, NodePath]:
+        """The eye's tone-map pass: a card showing ``scene`` through the tone-map shader."""
+        app = self.app
+        fbp = FrameBufferProperties()
+        fbp.set_rgba_bits(8, 8, 8, 8)
+        fbp.set_depth_bits(0)
+        # the GPU encodes the pass's output as sRGB when the runtime's images are sRGB
+        fbp.set_srgb_color(self.srgb)
+        post = app.base.graphics_engine.make_output(
+            app.base.pipe,
+            f"xr-eye-{index}-post",
+            POST_SORT,
+            fbp,
+            WindowProperties.size(width, height),
+            GraphicsPipe.BF_refuse_window,
+            app.win.get_gsg(),
+            app.win,
+        )
+        if post is None:
+            raise RuntimeError(f"could not make a {width}x{height} tone-map pass for eye {index}")
+        texture = Texture(f"xr-eye-{index}")
+        post.add_render_texture(texture, GraphicsOutput.RTM_bind_or_copy, GraphicsOutput.RTP_color)
+        root = NodePath(f"xr-eye-{index}-post")
+        lens = OrthographicLens()
+        lens.set_film_size(2.0, 2.0)
+        lens.set_near_far(-10.0, 10.0)
+        region = post.make_display_region()
+        region.set_camera(root.attach_new_node(Camera(f"xr-eye-{index}-post", lens)))
+        maker = CardMaker("tone-map")
+        maker.set_frame(-1.0, 1.0, -1.0, 1.0)
+        card = root.attach_new_node(maker.generate())
+        card.set_shader(Shader.make(Shader.SL_GLSL, _POST_VERTEX, _POST_FRAGMENT))
+        card.set_shader_input("scene", scene)
+        card.set_shader_input("exposure", 2.0 ** float(getattr(app.pipeline, "exposure", 0.0)))
+        card.set_shader_input("encoded", 1 if self.srgb else 0)
+        card.set_depth_test(False)
+        card.set_depth_write(False)
+        return post, texture, root
 
     def place(self, views: list[Any]) -> None:
         """Put each eye camera at its located view, with the view's field of view."""
@@ -224,6 +310,8 @@ class EyeTargets:
         """Render the eyes (or skip them when the runtime does not want frames)."""
         for eye in self.eyes:
             eye.buffer.set_active(active)
+            if eye.post is not None:
+                eye.post.set_active(active)
 
     def submit_images(self) -> None:
         """Copy each eye's rendered texture into an acquired swapchain image and release it.
@@ -363,5 +451,9 @@ class EyeTargets:
                 if eye.depth_swapchain is not None:
                     xr.destroy_swapchain(eye.depth_swapchain)
             eye.camera.remove_node()
+            if eye.post is not None:
+                engine.remove_window(eye.post)
+            if eye.post_root is not None:
+                eye.post_root.remove_node()
             engine.remove_window(eye.buffer)
         self.eyes.clear()
