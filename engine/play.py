@@ -204,17 +204,7 @@ def _run_headset(
         rig.run()
     finally:
         rig.close()
-    rt = session.runtime
-    step = rt.step
-    return PlayResult(
-        loaded.lesson.metadata.id,
-        rt.completed,
-        rt.t,
-        session.session_id,
-        step=step.id if step else "",
-        reason=rig.exit_reason,
-        frames=rig.frames_submitted,
-    )
+    return _ended(session, rig.exit_reason, frames=rig.frames_submitted)
 
 
 def _run_desktop(loaded: LoadedLesson, session: LessonSession, options: PlayOptions) -> PlayResult:
@@ -233,13 +223,19 @@ def _run_desktop(loaded: LoadedLesson, session: LessonSession, options: PlayOpti
         rig.run()
     finally:
         rig.close()
+    return _ended(session, rig.exit_reason)
+
+
+def _ended(session: LessonSession, reason: str, frames: int = 0) -> PlayResult:
+    """How an interactive run (window or headset) ended."""
     rt = session.runtime
     step = rt.step
     return PlayResult(
-        loaded.lesson.metadata.id,
+        session.loaded.lesson.metadata.id,
         rt.completed,
         rt.t,
         session.session_id,
         step=step.id if step else "",
-        reason=rig.exit_reason,
+        reason=reason,
+        frames=frames,
     )

@@ -63,7 +63,6 @@ def run(
     from engine.model import LessonError
     from engine.play import PlayError, PlayOptions, play
 
-    _configure_logging()
     try:
         width, height = (int(v) for v in size.lower().split("x"))
     except ValueError:
@@ -117,7 +116,6 @@ def preview(
     """A window that rebuilds the lesson whenever it (or its assets) change on disk."""
     from engine.preview import preview as open_preview
 
-    _configure_logging()
     try:
         width, height = (int(v) for v in size.lower().split("x"))
         open_preview(path, size=(width, height))
@@ -186,7 +184,6 @@ def bench(
     """Measure load time, the pure core's cost per frame and headless frame time vs bare Panda3D."""
     from engine.bench import run_bench
 
-    _configure_logging()
     run_bench(lessons, frames=frames, entities=entities, out=sys.stdout)
 
 
@@ -297,7 +294,6 @@ def thumbnail(
     from tools.thumbnail import ThumbnailError
     from tools.thumbnail import thumbnail as render_thumbnail
 
-    _configure_logging()
     try:
         width, height = (int(v) for v in size.lower().split("x"))
         written = render_thumbnail(_unpacked(lesson), output, size=(width, height), steps_dir=steps)
@@ -389,6 +385,7 @@ def _configure_logging() -> None:
 
 def main() -> None:
     """Console entry point."""
+    _configure_logging()
     app()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -47,7 +46,6 @@ def station(
     from classroom.station.runner import RunnerOptions
     from classroom.station.station import Station, StationError, StationOptions
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if headless and script is None:
         raise typer.BadParameter("--headless needs --script FILE (a learner script)")
     try:

@@ -8,12 +8,16 @@ defaults, never a crash.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from engine.rigs.settings import DesktopSettings, _number
+from engine.rigs.settings import (
+    DesktopSettings,
+    clamped_number,
+    read_settings,
+    write_settings,
+)
 
 TurnMode = Literal["snap", "smooth"]
 SNAP_ANGLE_RANGE = (15.0, 90.0)
@@ -51,28 +55,23 @@ class ComfortSettings:
     @classmethod
     def load(cls, learner: str) -> ComfortSettings:
         """The saved settings; defaults for any that are missing, unreadable or out of range."""
-        try:
-            data = json.loads(cls.path(learner).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return cls()
-        if not isinstance(data, dict):
+        data = read_settings(cls.path(learner))
+        if data is None:
             return cls()
         d = cls()
         mode = data.get("turn_mode")
         seated = data.get("seated")
         return cls(
             turn_mode=mode if mode in ("snap", "smooth") else d.turn_mode,
-            snap_angle=_number(data.get("snap_angle"), d.snap_angle, SNAP_ANGLE_RANGE),
-            smooth_speed=_number(data.get("smooth_speed"), d.smooth_speed, SMOOTH_SPEED_RANGE),
-            vignette=_number(data.get("vignette"), d.vignette, VIGNETTE_RANGE),
+            snap_angle=clamped_number(data.get("snap_angle"), d.snap_angle, SNAP_ANGLE_RANGE),
+            smooth_speed=clamped_number(
+                data.get("smooth_speed"), d.smooth_speed, SMOOTH_SPEED_RANGE
+            ),
+            vignette=clamped_number(data.get("vignette"), d.vignette, VIGNETTE_RANGE),
             seated=seated if isinstance(seated, bool) else d.seated,
-            height_offset=_number(data.get("height_offset"), d.height_offset, HEIGHT_RANGE),
+            height_offset=clamped_number(data.get("height_offset"), d.height_offset, HEIGHT_RANGE),
         )
 
     def save(self, learner: str) -> None:
         """Write the settings for next time (atomically: a crash never leaves half a file)."""
-        path = self.path(learner)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        partial.replace(path)
+        write_settings(self.path(learner), asdict(self))

@@ -16,7 +16,25 @@ SENSITIVITY_RANGE = (0.02, 0.5)
 TEXT_SCALE_RANGE = (0.8, 2.0)
 
 
-def _number(value: object, default: float, bounds: tuple[float, float]) -> float:
+def read_settings(path: Path) -> dict[str, object] | None:
+    """A settings file's JSON object; None when it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_settings(path: Path, values: dict[str, object]) -> None:
+    """Write a settings file atomically: a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(values, indent=2), encoding="utf-8")
+    partial.replace(path)
+
+
+def clamped_number(value: object, default: float, bounds: tuple[float, float]) -> float:
+    """``value`` clamped to ``bounds`` if it is a real number, else ``default``."""
     # bool is an int to Python, but never a sensible slider value
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
         return default
@@ -47,26 +65,19 @@ class DesktopSettings:
     @classmethod
     def load(cls, learner: str) -> DesktopSettings:
         """The saved settings; defaults for any that are missing, unreadable or out of range."""
-        try:
-            data = json.loads(cls.path(learner).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return cls()
-        if not isinstance(data, dict):
+        data = read_settings(cls.path(learner))
+        if data is None:
             return cls()
         default = cls()
         invert = data.get("invert_y")
         return cls(
-            mouse_sensitivity=_number(
+            mouse_sensitivity=clamped_number(
                 data.get("mouse_sensitivity"), default.mouse_sensitivity, SENSITIVITY_RANGE
             ),
             invert_y=invert if isinstance(invert, bool) else default.invert_y,
-            text_scale=_number(data.get("text_scale"), default.text_scale, TEXT_SCALE_RANGE),
+            text_scale=clamped_number(data.get("text_scale"), default.text_scale, TEXT_SCALE_RANGE),
         )
 
     def save(self, learner: str) -> None:
         """Write the settings for next time (atomically: a crash never leaves half a file)."""
-        path = self.path(learner)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".json.partial")
-        partial.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        partial.replace(path)
+        write_settings(self.path(learner), asdict(self))
