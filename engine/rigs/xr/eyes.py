@@ -32,6 +32,7 @@ from panda3d.core import (
     WindowProperties,
 )
 
+from engine.rigs.xr.mirror import CARD_VERTEX_SHADER
 from engine.rigs.xr.space import apply_fov, to_panda_pos, to_panda_quat
 from engine.scene.app import FAR, NEAR, SceneApp
 
@@ -45,16 +46,6 @@ PREFERRED_FORMATS = (GL_SRGB8_ALPHA8, GL_RGBA8)
 #: render order: the eyes' scenes, then their tone-map passes, then the main window (0)
 SCENE_SORT, POST_SORT = -10, -5
 
-_POST_VERTEX = """#version 330
-uniform mat4 p3d_ModelViewProjectionMatrix;
-in vec4 p3d_Vertex;
-in vec2 p3d_MultiTexCoord0;
-out vec2 uv;
-void main() {
-    gl_Position = p3d_ModelViewProjectionMatrix * p3d_Vertex;
-    uv = p3d_MultiTexCoord0;
-}
-"""
 
 # simplepbr's tone map (its tonemap.frag), whose curve also encodes for the display; an sRGB
 # swapchain image encodes what is written, so the result is decoded first (``encoded`` 1)
@@ -286,7 +277,7 @@ class EyeTargets:
         maker = CardMaker("tone-map")
         maker.set_frame(-1.0, 1.0, -1.0, 1.0)
         card = root.attach_new_node(maker.generate())
-        card.set_shader(Shader.make(Shader.SL_GLSL, _POST_VERTEX, _POST_FRAGMENT))
+        card.set_shader(Shader.make(Shader.SL_GLSL, CARD_VERTEX_SHADER, _POST_FRAGMENT))
         card.set_shader_input("scene", scene)
         card.set_shader_input("exposure", 2.0 ** float(getattr(app.pipeline, "exposure", 0.0)))
         card.set_shader_input("encoded", 1 if self.srgb else 0)

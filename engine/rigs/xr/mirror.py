@@ -19,7 +19,8 @@ from panda3d.core import (
 
 from engine.scene.app import SceneApp
 
-_VERTEX = """#version 330
+#: a card filling its camera's view, with texture coordinates (the mirror, the eyes' tone map)
+CARD_VERTEX_SHADER = """#version 330
 uniform mat4 p3d_ModelViewProjectionMatrix;
 in vec4 p3d_Vertex;
 in vec2 p3d_MultiTexCoord0;
@@ -82,7 +83,7 @@ class Mirror:
         card.set_frame(-1.0, 1.0, -1.0, 1.0)
         self.card = self.root.attach_new_node(card.generate())
         self.card.set_texture(eye)
-        self.card.set_shader(Shader.make(Shader.SL_GLSL, _VERTEX, _FRAGMENT))
+        self.card.set_shader(Shader.make(Shader.SL_GLSL, CARD_VERTEX_SHADER, _FRAGMENT))
         self.card.set_shader_input("encode", 1 if srgb else 0)
         self.card.set_depth_test(False)
         self.card.set_depth_write(False)
