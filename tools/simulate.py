@@ -87,23 +87,19 @@ single-session share is always reported.
 
 Speed
 -----
-Lesson time advances in the runtime's 120 Hz ticks. :class:`FastForward` runs
-``Runtime.tick()`` for every tick while a behaviour ticks (a swinging pendulum, a pH probe in
-a liquid, an open burette, a running stopwatch) and right after anything happened; otherwise a
-tick only moves the clock, so it jumps straight to the next tick where something is due: the
-end of a narration, a delayed hint, or an advice tick of the Tutor at which its hint policy
-could act (its quiet period and idle threshold, from its public config and the events, give a
-lower bound; see the class). The result is exactly that of ticking through: the same events
-at the same ticks (a test compares the two). The engine is not modified. Learners run in a
-pool of worker processes (one per available core), in chunks merged in learner order. The
-report prints the wall time, learners per second, the CPU time per learner (a fairer figure
-on a shared machine) and the ticks run and skipped.
-
-Where behaviours tick, every tick is run, and their cost is the engine's: the pendulum's RK4
-(nine 1 ms substeps per tick) once the bob swings, the pH meter's electrode model every tick
-once the probe is in the flask. So agora-like lessons (nothing ticks) meet the speed target
-of issue 5 with room to spare, and lab lessons whose apparatus runs for the whole lesson do
-not; the report says which, with the numbers.
+Lesson time advances in the runtime's 120 Hz ticks. :class:`~tools.fast_forward.FastForward`
+runs ``Runtime.tick()`` for real right after anything happened; otherwise it jumps straight
+to the next tick where something is due (the end of a narration, a delayed hint, an advice
+tick of the Tutor at which its hint policy could act), moving the behaviours that tick (a
+swinging pendulum, a running stopwatch, a pH meter in a liquid) through the skipped ticks in
+one go. Each behaviour says how many of its next ticks are quiet (no event, nothing a
+condition reads changes); an open burette is never quiet, so its ticks are all run, and so is
+every tick of a step whose condition reads a property that moves (a pendulum's angle). The
+events are exactly those of ticking through, at the same ticks (a test compares the two).
+The engine is not modified. Learners run in a pool of worker processes (one per available
+core), in chunks merged in learner order. The report prints the wall time, learners per
+second, the CPU time per learner (a fairer figure on a shared machine) and the ticks run and
+skipped.
 """
 
 from __future__ import annotations
@@ -125,7 +121,7 @@ from adaptivity.bkt import BktParams, posterior
 from adaptivity.tutor import Tutor
 from engine.core import events as ev
 from engine.core.conditions import resolve, targets
-from engine.core.runtime import ADVISOR_EVERY_TICKS, Runtime
+from engine.core.runtime import Runtime
 from engine.core.script import (
     HOLD_DISTANCE,
     WALK_SPEED,
@@ -139,6 +135,7 @@ from engine.core.script import (
 from engine.model.lesson import HINT_ORDER, Condition, Lesson, Ref, Step
 from engine.model.loader import LoadedLesson, load_lesson
 from engine.session import build_runtime
+from tools.fast_forward import FastForward
 
 Vec3 = tuple[float, float, float]
 
@@ -467,130 +464,6 @@ def learn_recipes(loaded: LoadedLesson, walkthrough: Path | None = None) -> Reci
 
 
 # --- fast-forward ---------------------------------------------------------------------------
-
-
-class FastForward:
-    """Runs a runtime's fixed ticks, jumping over runs of ticks that provably change nothing.
-
-    ``Runtime.tick()`` ticks the behaviours that are ticking, ends narrations that are due,
-    re-checks a step condition that reads the simulation, shows a delayed hint that is due,
-    and consults the advisor every :data:`ADVISOR_EVERY_TICKS` ticks. With no behaviour
-    ticking and nothing having happened since the last tick (no event, no interaction), the
-    facts a condition reads cannot change, so the ticks before the next due timer only move
-    the clock: those are skipped by setting the clock, and the due tick itself is run for
-    real. Anything that happens (an event, or :meth:`touch` after an interaction) makes the
-    next tick a real one again. The runtime is not modified.
-
-    The advisor's ticks are timers too. For the :class:`~adaptivity.tutor.Tutor`, an advice
-    tick can only act (show an unasked hint, emit a pending flag) once the hint policy's
-    quiet period since the last hint is over and, unless the step has ``stuck_errors``
-    errors, the learner has been idle for ``idle_factor`` times the step's expected time;
-    both clocks restart on events this helper sees (the policy's own rules, from its public
-    config). Advice ticks before that lower bound are skipped; from it on, every advice tick
-    runs. The bound ignores the policy's other guards (gaze, gaming holds, the bottom-out
-    rung), which only delay a hint further, so it is never late. Other advisors are
-    consulted on every advice tick.
-    """
-
-    def __init__(self, runtime: Runtime) -> None:
-        """Take over advancing ``runtime`` (interactions still go to ``runtime.handle``)."""
-        self.rt = runtime
-        self.behaviours = [b for bs in runtime.behaviours.values() for b in bs]
-        self.tutor = runtime.advisor if isinstance(runtime.advisor, Tutor) else None
-        self.dirty = True
-        #: ticks run for real, and ticks skipped over
-        self.ran = 0
-        self.skipped = 0
-        self._last_hint = -math.inf
-        self._idle_since = 0.0
-        self._errors = 0
-        runtime.subscribe(self._on_event)
-
-    def _on_event(self, event: ev.LessonEvent) -> None:
-        self.dirty = True
-        # what restarts the hint policy's quiet and idle clocks (adaptivity/hints.py)
-        if isinstance(event, ev.StepStarted):
-            self._idle_since, self._errors = event.t, 0
-        elif isinstance(event, ev.HintShown):
-            self._last_hint = self._idle_since = event.t
-        elif isinstance(event, ev.Answered):
-            self._idle_since = event.t
-            self._errors += not event.correct
-        elif isinstance(event, ev.Measured) or (
-            isinstance(event, ev.Interacted) and event.action != "dwelled"
-        ):
-            self._idle_since = event.t
-
-    def touch(self) -> None:
-        """Something was done to the runtime (an interaction): tick the next tick for real."""
-        self.dirty = True
-
-    def _first_tick(self, t: float) -> int:
-        """The first tick after now whose lesson time reaches ``t`` (the runtime's own test)."""
-        clock = self.rt.clock
-        k = max(clock.tick + 1, int(t / clock.dt) - 1)
-        while k * clock.dt < t:
-            k += 1
-        return k
-
-    def _advice_from(self) -> float:
-        """Lesson time before which the Tutor's advice cannot act (see the class docstring)."""
-        tutor, step = self.tutor, self.rt.step
-        if tutor is None or tutor.hints.flags:
-            return -math.inf
-        if step is None:
-            return math.inf
-        cfg = tutor.config
-        quiet = self._last_hint + cfg.proactive_quiet_s
-        if self._errors >= cfg.stuck_errors:
-            return quiet
-        return max(quiet, self._idle_since + cfg.idle_factor * step.expected_time)
-
-    def run_until(self, t: float, stop: Callable[[], bool] | None = None) -> bool:
-        """Advance to lesson time ``t`` (as ``Runtime.run_until``), or until ``stop()`` holds.
-
-        ``stop`` is checked after every tick that ran for real (skipped ticks change nothing
-        it could read).
-
-        Returns:
-            Whether it stopped because ``stop()`` held (or the lesson completed).
-        """
-        rt, clock = self.rt, self.rt.clock
-        target = clock.tick + clock.ticks_until(t)
-        every = ADVISOR_EVERY_TICKS if rt.advisor is not None else 0
-        while clock.tick < target:
-            if rt.completed or (stop is not None and stop()):
-                return True
-            if self.dirty or any(b.ticking for b in self.behaviours):
-                # real ticks up to the next advisor tick, then look again
-                self.dirty = False
-                end = min(target, (clock.tick // every + 1) * every) if every else target
-                while clock.tick < end:
-                    rt.tick()
-                    self.ran += 1
-                    if rt.completed or (stop is not None and stop()):
-                        return True
-                continue
-            due = target
-            if every:
-                advice = (clock.tick // every + 1) * every
-                start = self._advice_from()
-                if start == math.inf:
-                    advice = target
-                elif start - 1e-6 > advice * clock.dt:
-                    # 1 us of slack: the policy's own comparisons allow 1e-9 s either way
-                    advice = -(-self._first_tick(start - 1e-6) // every) * every
-                due = min(due, advice)
-            for ends in rt.narrating.values():
-                due = min(due, self._first_tick(ends))
-            if rt.pending_hint is not None:
-                due = min(due, self._first_tick(rt.pending_hint[0]))
-            if due - 1 > clock.tick:
-                self.skipped += due - 1 - clock.tick
-                clock.tick = due - 1
-            rt.tick()
-            self.ran += 1
-        return rt.completed or (stop is not None and stop())
 
 
 # --- one learner ----------------------------------------------------------------------------

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from engine.core.runtime import Runtime
 
 
+#: "as many ticks as you like": what :meth:`Behaviour.quiet_ticks` says when nothing will happen
+FOREVER = 2**62
+
+
 class BehaviourError(ValueError):
     """A button asked a behaviour for something it cannot do."""
 
@@ -50,6 +54,29 @@ class Behaviour:
 
     def tick(self, dt: float) -> None:
         """Advance the simulation by ``dt`` seconds."""
+
+    def quiet_ticks(self, dt: float) -> int:
+        """How many of the next ticks are *quiet* if nobody interacts in between.
+
+        A quiet tick emits no event, records no measurement, changes no measurement and
+        changes no readable property except those in :meth:`volatile`. Tools that run a
+        lesson's logic without rendering (``lesson simulate``) jump over quiet ticks with
+        :meth:`advance` instead of ticking each one. 0 (the default) means "cannot say":
+        every tick is run.
+        """
+        return 0
+
+    def volatile(self) -> frozenset[str]:
+        """Readable properties that quiet ticks still change (a swinging pendulum's angle)."""
+        return frozenset()
+
+    def advance(self, ticks: int, dt: float) -> None:
+        """The state after ``ticks`` quiet ticks, in one go (``ticks`` <= :meth:`quiet_ticks`).
+
+        The default ticks them one by one; behaviours override it with something cheaper.
+        """
+        for _ in range(ticks):
+            self.tick(dt)
 
     def properties(self) -> dict[str, float]:
         """Readable properties by name."""
@@ -108,6 +135,21 @@ class PendulumBehaviour(Behaviour):
 
     def tick(self, dt: float) -> None:
         self.sim.step(dt)
+        self.place_bob()
+
+    #: what a swing changes from tick to tick; the period too when damping shrinks the swing
+    _SWINGING = frozenset({"angle", "omega", "t_since_release", "measured_period"})
+    _DAMPED = _SWINGING | {"current_amplitude", "period"}
+
+    def quiet_ticks(self, dt: float) -> int:
+        # a swing emits nothing and reaches no threshold by itself: only its state moves
+        return FOREVER
+
+    def volatile(self) -> frozenset[str]:
+        return self._DAMPED if self.sim.damping > 0.0 else self._SWINGING
+
+    def advance(self, ticks: int, dt: float) -> None:
+        self.sim.advance(ticks, dt)
         self.place_bob()
 
     def place_bob(self) -> None:
@@ -270,6 +312,17 @@ class StopwatchBehaviour(Behaviour):
         self.watch.step(dt)
         self.runtime.mark_label(self.entity)
 
+    def quiet_ticks(self, dt: float) -> int:
+        # a running stopwatch only counts: its measurement is taken when it stops
+        return FOREVER
+
+    def volatile(self) -> frozenset[str]:
+        return frozenset({"elapsed"})
+
+    def advance(self, ticks: int, dt: float) -> None:
+        self.watch.advance(ticks, dt)
+        self.runtime.mark_label(self.entity)
+
     def properties(self) -> dict[str, float]:
         return {"elapsed": self.watch.reading}
 
@@ -337,6 +390,29 @@ class PhMeterBehaviour(Behaviour):
         if settled and not self._settled:
             self.runtime.record_measurement(self.entity, "ph", self.meter.reading, "pH")
         self._settled = settled
+
+    def quiet_ticks(self, dt: float) -> int:
+        true = self._true_ph()
+        if true is None:
+            return 0
+        if self._steady():
+            # settled and measured: the display keeps what it shows until the liquid changes
+            return FOREVER if self._settled else 0
+        # settling: every tick before the one that settles it (and records the measurement)
+        settles = self.meter.steps_to_steady(dt, true)
+        return FOREVER if settles is None else settles - 1
+
+    def volatile(self) -> frozenset[str]:
+        return frozenset() if self._steady() else frozenset({"ph"})
+
+    def advance(self, ticks: int, dt: float) -> None:
+        true = self._true_ph()
+        if true is None or ticks <= 0:
+            return
+        before = self.meter.reading
+        self.meter.advance(ticks, dt, true)
+        if self.meter.reading != before:
+            self.runtime.mark_label(self.entity)
 
     def properties(self) -> dict[str, float]:
         return {"ph": self.meter.reading}

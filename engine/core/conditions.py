@@ -107,6 +107,18 @@ def needs_tick(cond: Condition) -> bool:
     return cond.measured is not None or cond.state is not None or cond.heard is not None
 
 
+def reads(cond: Condition) -> set[str]:
+    """The simulated properties (``entity.property``) a condition reads: ``state`` refs and
+    ``measured`` targets (an instrument's measurement itself is not a property)."""
+    if cond.all is not None or cond.any is not None:
+        return {r for c in (cond.all or cond.any or []) for r in reads(c)}
+    if cond.state is not None:
+        return {cond.state.ref}
+    if cond.measured is not None and isinstance(cond.measured.target, Ref):
+        return {cond.measured.target.ref}
+    return set()
+
+
 def targets(cond: Condition) -> list[str]:
     """Entity ids a condition is about (what a highlight hint points at by default)."""
     if cond.all is not None or cond.any is not None:

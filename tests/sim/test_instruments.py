@@ -102,3 +102,48 @@ def test_ph_meter_out_of_liquid() -> None:
     meter.step(0.1, math.nan)
     assert math.isnan(meter.reading) and not meter.settled
     assert meter.value == 4.0
+
+
+# --- advancing many steps at once (what lesson simulate jumps with) ------------------------------
+
+
+def test_stopwatch_advance_is_the_same_sum() -> None:
+    stepped, jumped = Stopwatch(), Stopwatch()
+    for watch in (stepped, jumped):
+        watch.start()
+        watch.step(0.37)
+    for _ in range(12345):
+        stepped.step(1.0 / 120.0)
+    jumped.advance(12345, 1.0 / 120.0)
+    assert jumped.elapsed == stepped.elapsed
+    stopped = Stopwatch()
+    stopped.advance(100, 1.0)
+    assert stopped.elapsed == 0.0
+
+
+@given(st.floats(min_value=0.0, max_value=14.0), st.integers(min_value=1, max_value=6000))
+def test_ph_meter_advance_is_bit_exact(true_ph: float, steps: int) -> None:
+    stepped, jumped = PhMeter(decimals=2), PhMeter(decimals=2)
+    for _ in range(steps):
+        stepped.step(1.0 / 120.0, true_ph)
+    jumped.advance(steps, 1.0 / 120.0, true_ph)
+    assert jumped.value == stepped.value
+    assert jumped.reading == stepped.reading
+
+
+@given(st.floats(min_value=0.0, max_value=14.0), st.floats(min_value=0.0, max_value=14.0))
+def test_steps_to_steady_is_when_stepping_gets_steady(start: float, true_ph: float) -> None:
+    meter = PhMeter(decimals=2, initial_ph=start)
+    probe = PhMeter(decimals=2, initial_ph=start)
+    expected = meter.steps_to_steady(1.0 / 120.0, true_ph)
+    assert meter.value == start  # looking ahead changes nothing
+
+    def steady(m: PhMeter) -> bool:
+        return m.settled and m.reading == m.read(true_ph)
+
+    for k in range(1, 20000):
+        probe.step(1.0 / 120.0, true_ph)
+        if steady(probe):
+            assert expected == k
+            return
+    assert expected is None

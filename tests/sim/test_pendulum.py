@@ -173,3 +173,66 @@ def test_properties() -> None:
 def test_rejects_bad_parameters(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         PendulumSim(**bad)
+
+
+# --- advancing many steps at once (what lesson simulate jumps with) ------------------------------
+
+TICK = 1.0 / 120.0
+
+
+@pytest.mark.parametrize("amplitude", [0.5, 10.0, 60.0, 120.0, -30.0, 170.0])
+@pytest.mark.parametrize("steps", [1, 7, 170, 1000, 5000])
+def test_advance_follows_the_integrator(amplitude: float, steps: int) -> None:
+    stepped, jumped = PendulumSim(0.5, 9.81, amplitude), PendulumSim(0.5, 9.81, amplitude)
+    stepped.release()
+    jumped.release()
+    for _ in range(steps):
+        stepped.step(TICK)
+    jumped.advance(steps, TICK)
+    # the closed form is the exact motion; the integrator is within 1e-9 rad of it
+    assert jumped.theta_deg == pytest.approx(stepped.theta_deg, abs=1e-6)
+    assert jumped.omega == pytest.approx(stepped.omega, abs=1e-7)
+    assert jumped.t_since_release == pytest.approx(stepped.t_since_release, abs=1e-9)
+    assert jumped.current_amplitude_deg() == pytest.approx(abs(amplitude), abs=1e-6)
+    m1, m2 = stepped.measured_period(), jumped.measured_period()
+    assert (m1 is None) == (m2 is None)
+    if m1 is not None and m2 is not None:
+        assert m2 == pytest.approx(m1, abs=1e-8)
+        assert m2 == pytest.approx(jumped.exact_period(), rel=1e-12)
+
+
+def test_advance_in_pieces_equals_advance_at_once() -> None:
+    once, pieces = PendulumSim(1.0, 9.81, 45.0), PendulumSim(1.0, 9.81, 45.0)
+    once.release()
+    pieces.release()
+    once.advance(3000, TICK)
+    for n in (1, 299, 700, 2000):
+        pieces.advance(n, TICK)
+    assert pieces.theta_deg == pytest.approx(once.theta_deg, abs=1e-9)
+    assert pieces.measured_period() == once.measured_period()
+
+
+def test_advance_is_bit_exact_where_there_is_no_closed_form() -> None:
+    # damping, or g changed mid-swing: the same substeps as step(), to the last bit
+    for disturb in ("damping", "g"):
+        stepped, jumped = PendulumSim(0.8, 9.81, 40.0), PendulumSim(0.8, 9.81, 40.0)
+        for sim in (stepped, jumped):
+            sim.release()
+            sim.step(TICK)
+            if disturb == "damping":
+                sim.set_damping(0.3)
+            else:
+                sim.set_g(3.7)
+        for _ in range(900):
+            stepped.step(TICK)
+        jumped.advance(900, TICK)
+        assert (jumped.theta_deg, jumped.omega) == (stepped.theta_deg, stepped.omega)
+        assert jumped.measured_period() == stepped.measured_period()
+
+
+def test_advance_while_held_does_nothing() -> None:
+    sim = PendulumSim(1.0, 9.81, 20.0)
+    sim.advance(500, TICK)
+    assert sim.held and sim.theta_deg == pytest.approx(20.0) and sim.t_since_release == 0.0
+    with pytest.raises(ValueError):
+        sim.advance(-1, TICK)

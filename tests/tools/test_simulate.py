@@ -133,7 +133,8 @@ class TickByTick(sim.FastForward):
 
 
 @pytest.mark.parametrize(
-    ("lesson", "learners"), [("athenian-agora", range(5)), ("pendulum-lab", (0, 4))]
+    ("lesson", "learners"),
+    [("athenian-agora", range(5)), ("pendulum-lab", (0, 1, 4)), ("titration-lab", (0, 2))],
 )
 def test_fast_forward_is_exact(
     lesson: str, learners: range | tuple[int, ...], monkeypatch: pytest.MonkeyPatch
