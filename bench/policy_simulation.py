@@ -35,7 +35,11 @@ Figures (per profile and overall), printed, never asserted:
   opportunities on it (target >= 90%), counted two ways: true attempts (the headline; failed
   manipulations included) and the learner model's own count (``LearnerModel.opportunities``:
   its evidence events, kept across sessions in the learner record); and non-wheel-spinners
-  with any wheel-spinning flag during their practice (false alarms, target <= 5%).
+  with any wheel-spinning flag during their practice (false alarms, target <= 5%). Two figures
+  say what the false alarms are: non-spinners who had a skill truly unknown at each of its
+  first 12 opportunities (up to the window their outcomes on it are drawn exactly as a
+  spinner's blocked skill's are, so no detector that reads outcomes can tell them apart), and
+  non-spinners flagged on a skill they truly knew at that moment (the detector's own errors).
 
 Assumptions, all fixed before the first run (the learner model's are in ``bench/learners.py``):
 
@@ -153,6 +157,10 @@ class Outcome:
         mismatches: attempts where the runtime disagreed with the decided outcome.
         blocked_model_mastered: a wheel-spinner's blocked skill is at mastery in the tutor's
             model at the end (it never is in truth).
+        unknown_at_window: skills (the blocked one excluded) that were truly unknown at each
+            of their first :data:`WINDOW` opportunities: up to the window their outcomes come
+            from the same distribution as a wheel-spinner's blocked skill.
+        flagged_known: skills flagged as wheel-spinning while the learner truly knew them.
     """
 
     profile: str
@@ -172,6 +180,8 @@ class Outcome:
     declared_truly: bool | None = None
     mismatches: int = 0
     blocked_model_mastered: bool = False
+    unknown_at_window: set[str] = field(default_factory=set)
+    flagged_known: set[str] = field(default_factory=set)
 
 
 def _knob_refs(node: Any) -> Iterator[str]:
@@ -376,6 +386,8 @@ class Practice:
         if kind == "wheel-spinning":
             true = self.learner.opportunities.get(skill, 0)
             self.out.spin_flags.append((skill, true, self.tutor.model.opportunities(skill)))
+            if self.learner.known.get(skill, False):
+                self.out.flagged_known.add(skill)
 
     def _on_hint(self, event: ev.HintShown) -> None:
         if event.requested:
@@ -462,6 +474,14 @@ class Practice:
                 return
             demo = self.state.demo
             self.state.demo = False  # a demonstration is copied once
+            for skill in step.skills:
+                # this attempt is the last of the window, and the skill is still unknown
+                if (
+                    skill != learner.blocked
+                    and not learner.known[skill]
+                    and learner.opportunities[skill] == WINDOW - 1
+                ):
+                    self.out.unknown_at_window.add(skill)
             attempt = learner.attempt(step.skills, shift=self._shift(step), demonstrated=demo)
             self._note_mastery()
             # act it out even if that was the last thing to learn: the tutor hears it
@@ -863,6 +883,24 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
             f"target <= {TARGET_FALSE:.0%}: {_verdict(fa <= TARGET_FALSE)}" if adaptive else ""
         )
         print(f"       false alarms {len(alarms)}/{len(others)} = {fa:.1%} ({per})  {verdict}")
+        alike = [r for r in others if r.unknown_at_window]
+        per = ", ".join(
+            f"{p} {sum(bool(r.unknown_at_window) for r in by[(p, adaptive)])}"
+            f"/{len(by[(p, adaptive)])}"
+            for p in learners
+        )
+        print(
+            f"       look like spinners at the window: {len(alike)}/{len(others)} = "
+            f"{len(alike) / len(others) if others else math.nan:.1%} ({per}) had a skill truly "
+            f"unknown at each of its first {WINDOW} opportunities (their outcomes there are drawn "
+            f"as a spinner's are; flagged {sum(bool(r.spin_flags) for r in alike)} of them)"
+        )
+        knew = [r for r in others if r.flagged_known]
+        print(
+            f"       flagged on a skill they truly knew at the flag: {len(knew)}/{len(others)} = "
+            f"{len(knew) / len(others) if others else math.nan:.1%} (the others flagged had not "
+            "learnt it yet: wheel-spinning by Beck & Gong's definition, whatever their profile)"
+        )
 
     print("\n4. Other figures, mean per learner (on / off)")
     print(
