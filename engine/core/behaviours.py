@@ -522,6 +522,22 @@ class PluginBehaviour(Behaviour):
     def tick(self, dt: float) -> None:
         self.impl.tick(dt)
 
+    def quiet_ticks(self, dt: float) -> int:
+        # optional: a plugin that can say so lets lesson simulate jump over its ticks
+        quiet = getattr(self.impl, "quiet_ticks", None)
+        return int(quiet(dt)) if quiet is not None else 0
+
+    def volatile(self) -> frozenset[str]:
+        names = getattr(self.impl, "volatile", None)
+        return frozenset(names()) if names is not None else frozenset()
+
+    def advance(self, ticks: int, dt: float) -> None:
+        jump = getattr(self.impl, "advance", None)
+        if jump is None:
+            super().advance(ticks, dt)
+        else:
+            jump(ticks, dt)
+
     def properties(self) -> dict[str, float]:
         getter = getattr(self.impl, "properties", None)
         return dict(getter()) if getter is not None else {}

@@ -68,3 +68,36 @@ def test_without_the_plugin_the_component_is_a_located_error() -> None:
     )  # fmt: skip
     assert proc.returncode == 1
     assert "unknown-component: no component 'spinner'; no plugin is installed" in proc.stderr
+
+
+def test_plugin_quiet_ticks_and_the_fast_forward() -> None:
+    proc = run_with_plugin(
+        f"""
+        from engine.core.runtime import Runtime
+        from engine.model.loader import load_lesson
+        from tools.fast_forward import FastForward
+        lesson = load_lesson({str(PLUGINS / "turntable.yaml")!r}).lesson
+        ticked, jumped = Runtime(lesson), Runtime(lesson)
+        b = jumped.behaviours["table"][0]
+        assert b.quiet_ticks(ticked.clock.dt) == 2**62
+        assert b.volatile() == {{"turns", "angle"}}
+        for _ in range(240):
+            ticked.behaviours["table"][0].tick(ticked.clock.dt)
+        b.advance(240, jumped.clock.dt)
+        assert jumped.value("table.turns") == ticked.value("table.turns")
+        assert abs(ticked.value("table.turns") - 2.0) < 1e-9
+        # the step watches table.turns, which moves on quiet ticks: none may be skipped,
+        # and the lesson completes at the very tick it does when ticked through
+        fast, slow = Runtime(lesson), Runtime(lesson)
+        ff = FastForward(fast)
+        fast.start()
+        slow.start()
+        ff.run_until(10.0, lambda: fast.completed)
+        while not slow.completed:
+            slow.tick()
+        assert fast.completed and ff.skipped == 0, ff.skipped
+        assert fast.clock.tick == slow.clock.tick, (fast.clock.tick, slow.clock.tick)
+        print("ok")
+        """
+    )
+    assert proc.stdout.strip() == "ok", proc.stderr
