@@ -77,6 +77,9 @@ Assumptions, all fixed before the first run (the learner model's are in ``bench/
   it (the step targets use the exact period of the present amplitude, which moved by 1e-10 s
   in a check), and it halves the cost of a tick while the pendulum swings (10 -> 5 us here).
 
+Time runs through :class:`~tools.fast_forward.FastForward` (the same events at the same ticks as
+ticking through, checked by diffing this report: identical; about 2.4x less CPU).
+
 Deterministic: learner ``i`` of a profile has seed ``--seed + i``; everything else follows from
 it. The machine is shared: ``--jobs`` defaults to 2 worker processes.
 """
@@ -118,6 +121,7 @@ from engine.model.loader import LoadedLesson, load_lesson  # noqa: E402
 from engine.model.units import parse_quantity  # noqa: E402
 from engine.session import build_runtime  # noqa: E402
 from engine.sim.pendulum import PendulumSim  # noqa: E402
+from tools.fast_forward import FastForward  # noqa: E402
 
 LESSON = "pendulum-lab"
 #: the detection window for wheel-spinning, in true opportunities on the blocked skill
@@ -342,6 +346,7 @@ class Practice:
                             s.length, s.g, s.amplitude, s.damping, max_substep=rt.clock.dt
                         )
         self.rt, self.tutor = rt, tutor
+        self.ff = FastForward(rt)
         self._passive_flags = 0
         rt.subscribe(self._on_event)  # after the tutor: it has updated when we look
 
@@ -436,14 +441,22 @@ class Practice:
         dt = rt.clock.dt
         end = rt.clock.tick + max(0, round(seconds / dt))
         if until is None:
-            rt.run_until(end * dt)
+            self._advance(end)
             return False
         chunk = max(1, round(POLL / dt))
         while rt.clock.tick < end:
-            rt.run_until(min(end, rt.clock.tick + chunk) * dt)
+            self._advance(min(end, rt.clock.tick + chunk))
             if until():
                 return True
         return until()
+
+    def _advance(self, tick: int) -> None:
+        """Run the runtime to ``tick``: the same events as ticking through, at the same ticks
+        (:class:`~tools.fast_forward.FastForward`), only faster."""
+        t = tick * self.rt.clock.dt
+        self.ff.run_until(t)
+        if self.rt.clock.tick < tick:  # it stops at the lesson's end; the clock goes on
+            self.rt.run_until(t)
 
     def _in(self, step: Step) -> bool:
         """Whether the learner is still working on ``step``."""
@@ -454,6 +467,7 @@ class Practice:
 
     def _apply(self, interaction: ev.Interaction) -> None:
         reason = self.rt.handle(interaction)
+        self.ff.touch()
         if reason is not None:
             raise RuntimeError(f"the runtime refused {interaction}: {reason}")
 
@@ -522,6 +536,7 @@ class Practice:
     def _request_hint(self, step: Step) -> None:
         hints = self.state.hints
         self.rt.handle(ev.RequestHint())
+        self.ff.touch()
         if self.state.hints == hints and self.rt.pending_hint is not None:
             # delayed (help abuse, rapid guessing): the hint still comes, a little later
             self._wait(15.0, lambda: self.state.hints > hints or not self._in(step))
