@@ -16,8 +16,12 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from classroom.protocol import LESSON_ID_PATTERN
+
+if TYPE_CHECKING:
+    from adaptivity.bkt import BktParams
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,8 @@ class LessonInfo:
     steps: tuple[str, ...] = ()
     #: points of interest for "look here": entity id -> display name
     pois: dict[str, str] = field(default_factory=dict)
+    #: the BKT parameters the lesson ships, per skill (what the live view's mastery uses)
+    priors: dict[str, BktParams] = field(default_factory=dict)
 
     @property
     def lesson_file(self) -> Path:
@@ -48,6 +54,7 @@ class LessonInfo:
 
 
 def _load(folder: Path) -> LessonInfo | None:
+    from adaptivity.tutor import lesson_priors
     from engine.model import LessonError, load_lesson
 
     try:
@@ -55,6 +62,12 @@ def _load(folder: Path) -> LessonInfo | None:
     except (LessonError, OSError) as exc:
         log.warning("skipping %s: %s", folder, exc)
         return None
+    try:
+        priors = lesson_priors(lesson, folder)
+    except (ValueError, OSError) as exc:
+        # the lesson still plays (its tutor says the same); mastery falls back to defaults
+        log.warning("%s: its priors cannot be read (%s); mastery uses default BKT", folder, exc)
+        priors = {}
     meta = lesson.metadata
     pois = {
         e.id: e.point_of_interest.title or e.name or e.id
@@ -74,6 +87,7 @@ def _load(folder: Path) -> LessonInfo | None:
         skills={s.id: s.name for s in meta.skills},
         steps=tuple(s.id for s in lesson.steps),
         pois=pois,
+        priors=priors,
     )
 
 

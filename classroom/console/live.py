@@ -3,16 +3,18 @@
 Pure bookkeeping (no I/O): :class:`StudentProgress` folds statements one at a time, so the
 live view, the per-student report and a restart (replaying stored statements) all agree.
 Mastery is Bayesian Knowledge Tracing (:mod:`adaptivity.bkt`) over the learner's graded
-opportunities per skill: answers, and completed steps (correct when done without errors).
+opportunities per skill: answers, and completed steps (correct when done without errors), with
+the BKT parameters the lesson ships (its priors), else the defaults.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from adaptivity.bkt import DEFAULT_PARAMS, posterior
+from adaptivity.bkt import DEFAULT_PARAMS, BktParams, posterior
 from classroom.console import xapi_read as x
 
 #: adaptivity flags -> the alert a teacher sees
@@ -57,11 +59,14 @@ class StudentProgress:
     wrong_answers: Counter[tuple[str, str]] = field(default_factory=Counter)
     #: ids folded in already: a statement reaching the view twice counts once
     seen: set[str] = field(default_factory=set, repr=False)
+    #: the lesson's BKT parameters per skill (its shipped priors); defaults for the others
+    params: Mapping[str, BktParams] = field(default_factory=dict, repr=False)
 
     def _observe(self, skills: list[str], correct: bool) -> None:
         for skill in skills:
-            prior = self.mastery.get(skill, DEFAULT_PARAMS.prior)
-            self.mastery[skill] = posterior(prior, correct, DEFAULT_PARAMS)
+            params = self.params.get(skill, DEFAULT_PARAMS)
+            prior = self.mastery.get(skill, params.prior)
+            self.mastery[skill] = posterior(prior, correct, params)
 
     def _alert(self, kind: str, reason: str, step: str, t: float) -> None:
         self.alerts.append(Alert(kind, reason, step, t))
@@ -134,7 +139,7 @@ class StudentProgress:
 
     def mastery_gained(self) -> dict[str, float]:
         """P(known) now minus the prior, per skill practised."""
-        return {k: v - DEFAULT_PARAMS.prior for k, v in self.mastery.items()}
+        return {k: v - self.params.get(k, DEFAULT_PARAMS).prior for k, v in self.mastery.items()}
 
 
 @dataclass

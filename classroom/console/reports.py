@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +15,9 @@ from sqlalchemy.orm import Session
 from classroom.console.db import ClassSession, Learner, Statement, Station
 from classroom.console.live import StudentProgress
 from classroom.console.service import in_order
+
+if TYPE_CHECKING:
+    from adaptivity.bkt import BktParams
 
 
 @dataclass
@@ -55,8 +60,17 @@ class ClassReport:
         return sum(gains) / len(gains) if gains else None
 
 
-def build_report(db: Session, class_session_id: str, top_wrong: int = 10) -> ClassReport:
-    """Fold a class session's stored statements into per-learner and class reports."""
+def build_report(
+    db: Session,
+    class_session_id: str,
+    top_wrong: int = 10,
+    *,
+    priors: Mapping[str, BktParams] | None = None,
+) -> ClassReport:
+    """Fold a class session's stored statements into per-learner and class reports.
+
+    ``priors``: the lesson's BKT parameters per skill, for mastery (defaults otherwise).
+    """
     cs = db.get(ClassSession, class_session_id)
     if cs is None:
         raise KeyError(class_session_id)
@@ -83,7 +97,10 @@ def build_report(db: Session, class_session_id: str, top_wrong: int = 10) -> Cla
             learner = learners.get(key)
             name = learner.name if learner else (station.name if station else key)
             rep = by_key[key] = StudentReport(
-                learner.external_id if learner else "", name, [], StudentProgress()
+                learner.external_id if learner else "",
+                name,
+                [],
+                StudentProgress(params=dict(priors or {})),
             )
         if station and station.name not in rep.stations:
             rep.stations.append(station.name)

@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,10 +29,13 @@ from classroom.console.db import (
 )
 from classroom.console.hub import Hub
 from classroom.console.library import Library
-from classroom.console.live import StationLive
+from classroom.console.live import StationLive, StudentProgress
 from classroom.console.writer import StatementWriter
 from classroom.console.xapi_read import lesson_time
 from classroom.protocol import PAIRING_CODE_TTL_SECONDS
+
+if TYPE_CHECKING:
+    from adaptivity.bkt import BktParams
 
 RowRenderer = Callable[[str, StationLive], str]
 
@@ -95,6 +98,8 @@ class Classroom:
         self._tokens: dict[str, Station] = {}
         self.writer = StatementWriter(sessions, forward=forward)
         self._lock = threading.RLock()
+        #: per class session: its lesson's BKT parameters (for the live view's mastery)
+        self._priors: dict[str, dict[str, BktParams]] = {}
 
     # --- pairing -------------------------------------------------------------------------
 
@@ -141,7 +146,7 @@ class Classroom:
             class_name = school_class.name if school_class else ""
         with self._lock:
             live = self._live_for(cs.id)
-            live[station.id] = StationLive(station.id, station.name)
+            live[station.id] = self._new_live(cs.id, station.id, station.name)
         self.publish_roster(cs.id)
         return station, token, cs, class_name
 
@@ -333,6 +338,31 @@ class Classroom:
 
     # --- live state ----------------------------------------------------------------------
 
+    def priors(self, class_session_id: str) -> dict[str, BktParams]:
+        """The BKT parameters of the lesson a class session runs (empty if unknown)."""
+        priors = self._priors.get(class_session_id)
+        if priors is None:
+            with self.sessions() as db:
+                cs = db.get(ClassSession, class_session_id)
+                info = self.library.get(cs.lesson_id) if cs is not None else None
+            priors = self._priors[class_session_id] = dict(info.priors) if info else {}
+        return priors
+
+    def _new_live(
+        self,
+        class_session_id: str,
+        station_id: str,
+        name: str,
+        learner_id: str | None = None,
+        learner_name: str = "",
+        *,
+        revoked: bool = False,
+    ) -> StationLive:
+        progress = StudentProgress(params=self.priors(class_session_id))
+        return StationLive(
+            station_id, name, learner_id, learner_name, revoked=revoked, progress=progress
+        )
+
     def _live_for(self, class_session_id: str) -> dict[str, StationLive]:
         # caller holds self._lock
         live = self._live.get(class_session_id)
@@ -354,7 +384,8 @@ class Classroom:
                 )
             }
             for st in stations:
-                live[st.id] = StationLive(
+                live[st.id] = self._new_live(
+                    class_session_id,
                     st.id,
                     st.name,
                     st.learner_id,
@@ -375,7 +406,9 @@ class Classroom:
     def _station_live(self, station: Station) -> StationLive:
         live = self._live_for(station.class_session_id)
         if station.id not in live:
-            live[station.id] = StationLive(station.id, station.name, station.learner_id)
+            live[station.id] = self._new_live(
+                station.class_session_id, station.id, station.name, station.learner_id
+            )
         return live[station.id]
 
     def live(self, class_session_id: str) -> list[StationLive]:

@@ -46,3 +46,16 @@ def test_adaptivity_decisions_are_kept_with_their_reasons() -> None:
     # the same verb from the learner is not adaptivity's decision
     p.add({**skip, "id": str(uuid.uuid4()), "actor": learner})
     assert p.steps_skipped == 1
+
+
+def test_mastery_follows_the_lessons_bkt_parameters() -> None:
+    from adaptivity.bkt import DEFAULT_PARAMS, BktParams, posterior
+
+    params = {"measurement": BktParams(prior=0.6, learn=0.3, guess=0.3, slip=0.1)}
+    progress = StudentProgress(params=params)
+    progress._observe(["measurement", "other"], True)
+    assert progress.mastery["measurement"] == posterior(0.6, True, params["measurement"])
+    assert progress.mastery["other"] == posterior(DEFAULT_PARAMS.prior, True, DEFAULT_PARAMS)
+    gained = progress.mastery_gained()
+    assert gained["measurement"] == progress.mastery["measurement"] - 0.6
+    assert gained["other"] == progress.mastery["other"] - DEFAULT_PARAMS.prior

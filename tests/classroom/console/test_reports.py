@@ -8,6 +8,10 @@ import uuid
 
 from markupsafe import escape
 
+from adaptivity.bkt import DEFAULT_PARAMS
+from adaptivity.tutor import lesson_priors
+from classroom.console.live import StudentProgress
+from engine.model.loader import load_lesson
 from tests.classroom.conftest import ConsoleHandle
 from tests.classroom.console.recorded import STRUGGLING, WALKTHROUGH, facts, load
 
@@ -52,6 +56,17 @@ def test_report_and_csv_from_two_recorded_learners(console: ConsoleHandle) -> No
     # who got it right
     assert float(ada["mastery_gain:pendulum-period"]) < float(alan["mastery_gain:pendulum-period"])
     assert float(ada["mastery_gain:measurement"]) > 0
+    # ... traced with the BKT parameters the lesson ships, not the defaults
+    priors = lesson_priors(load_lesson("pendulum-lab").lesson)
+    assert priors and priors["measurement"] != DEFAULT_PARAMS
+    for row, path in ((ada, STRUGGLING), (alan, WALKTHROUGH)):
+        shipped, default = StudentProgress(params=priors), StudentProgress()
+        for stmt in load(path):
+            shipped.add(stmt)
+            default.add(stmt)
+        for skill, gain in shipped.mastery_gained().items():
+            assert row[f"mastery_gain:{skill}"] == f"{gain:+.3f}"
+        assert shipped.mastery_gained() != default.mastery_gained()
 
     page = teacher.http.get(f"/sessions/{info.session_id}/report").text
     # the common wrong answers, with the learners' actual responses
