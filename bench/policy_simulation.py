@@ -6,6 +6,7 @@ Run from the checkout's root::
     .venv/bin/python bench/policy_simulation.py --learners 40 --jobs 2
     .venv/bin/python bench/policy_simulation.py --continuity carry   # what-if, see below
     .venv/bin/python bench/policy_simulation.py --skip-mastered      # what-if, see below
+    .venv/bin/python bench/policy_simulation.py --guidance 5 --threshold hysteresis=1   # what-if
 
 Each simulated learner (``bench/learners.py``: profiles fast, slow, gamer, wheel-spinner)
 practises ``pendulum-lab`` by repeating the whole lesson, run after run, until it truly knows
@@ -56,6 +57,13 @@ Assumptions, all fixed before the first run (the learner model's are in ``bench/
   because its scripted walkthroughs answer every question). Adaptivity on may then skip a
   step whose skills are all mastered and were checked earlier in the session; with
   adaptivity off the flag does nothing (a bare Runtime has no advisor to ask).
+* **Knobs on every step.** ``--guidance LEVELS`` is a what-if: a copy of the lesson with one
+  more scaffold knob, ``guidance``, of LEVELS levels (default in the middle) that touches every
+  step (each step gets a guide card shown at the easiest level and named by its first hint).
+  ``--threshold NAME=VALUE`` (repeatable) overrides one of the tutor's thresholds in the copy,
+  as a lesson's ``adaptivity.thresholds`` may (e.g. ``hysteresis=1``, ``max_changes=20``).
+  Together they show what bounds the share of predictions in the band: knobs' reach, or the
+  controller's pace.
 * **Knobs change P(success)** by ``--knob-effect`` logits (default 0.5) per level away from
   the lesson's default level, easier levels up, harder down, on the steps a knob touches
   (derived from the lesson, not listed by hand): a tolerance knob on the steps whose condition
@@ -116,7 +124,18 @@ from engine.core.behaviours import PendulumBehaviour  # noqa: E402
 from engine.core.conditions import resolve, tolerance  # noqa: E402
 from engine.core.runtime import Runtime  # noqa: E402
 from engine.model.components import PROPERTIES  # noqa: E402
-from engine.model.lesson import KnobRef, Lesson, Measured, Placed, Question, Step  # noqa: E402
+from engine.model.lesson import (  # noqa: E402
+    Entity,
+    Knob,
+    KnobGate,
+    KnobRef,
+    Lesson,
+    Measured,
+    Placed,
+    Question,
+    Step,
+    Text,
+)
 from engine.model.loader import LoadedLesson, load_lesson  # noqa: E402
 from engine.model.units import parse_quantity  # noqa: E402
 from engine.session import build_runtime  # noqa: E402
@@ -663,18 +682,62 @@ class Practice:
 
 # --- running many learners ---------------------------------------------------------------------
 
-_LOADED: dict[bool, LoadedLesson] = {}
+_LOADED: dict[tuple[bool, int, tuple[tuple[str, float], ...]], LoadedLesson] = {}
 
 
-def _lesson(skip_mastered: bool = False) -> LoadedLesson:
-    if skip_mastered not in _LOADED:
+def with_guidance(lesson: Lesson, levels: int) -> Lesson:
+    """A copy of ``lesson`` with a scaffold knob ``guidance`` of ``levels`` levels (default in
+    the middle) that touches every step: each step gets a guide card, shown only at the
+    easiest level and pointed at by the step's first hint (what-if, see the docstring)."""
+    knob = Knob(
+        id="guidance",
+        description="what-if: guidance on every step",
+        levels=[f"level {i}" for i in range(levels)],
+        default=levels // 2,
+    )
+    guides, steps = [], []
+    for step in lesson.steps:
+        guide = f"guide_{step.id}"
+        guides.append(
+            Entity(
+                id=guide,
+                position=(0.0, 2.0, 1.6),
+                text=Text(value=f"Guide: {step.instruction[:40]}"),
+                only_when=KnobGate(knob="guidance", max_level=0),
+            )
+        )
+        hints = list(step.hints)
+        hints[0] = hints[0].model_copy(update={"targets": [*hints[0].targets, guide]})
+        steps.append(step.model_copy(update={"hints": hints}))
+    return lesson.model_copy(
+        update={
+            "difficulty": [*lesson.difficulty, knob],
+            "entities": [*lesson.entities, *guides],
+            "steps": steps,
+        }
+    )
+
+
+def _lesson(
+    skip_mastered: bool = False, guidance: int = 0, thresholds: tuple[tuple[str, float], ...] = ()
+) -> LoadedLesson:
+    key = (skip_mastered, guidance, thresholds)
+    if key not in _LOADED:
         loaded = load_lesson(LESSON)
+        lesson = loaded.lesson
         if skip_mastered:
-            steps = [s.model_copy(update={"skip_when_mastered": True}) for s in loaded.lesson.steps]
-            lesson = loaded.lesson.model_copy(update={"steps": steps})
-            loaded = dataclasses.replace(loaded, lesson=lesson)
-        _LOADED[skip_mastered] = loaded
-    return _LOADED[skip_mastered]
+            steps = [s.model_copy(update={"skip_when_mastered": True}) for s in lesson.steps]
+            lesson = lesson.model_copy(update={"steps": steps})
+        if guidance:
+            lesson = with_guidance(lesson, guidance)
+        if thresholds:
+            # what-if: the tutor's thresholds overridden, as a lesson may (adaptivity.thresholds)
+            settings = lesson.adaptivity.model_copy(
+                update={"thresholds": {**lesson.adaptivity.thresholds, **dict(thresholds)}}
+            )
+            lesson = lesson.model_copy(update={"adaptivity": settings})
+        _LOADED[key] = dataclasses.replace(loaded, lesson=lesson)
+    return _LOADED[key]
 
 
 def simulate(
@@ -686,9 +749,11 @@ def simulate(
     knob_effect: float = 0.5,
     exact_pendulum: bool = False,
     skip_mastered: bool = False,
+    guidance: int = 0,
+    thresholds: tuple[tuple[str, float], ...] = (),
 ) -> Outcome:
     """One learner of ``profile`` with ``seed``, practising under one policy."""
-    loaded = _lesson(skip_mastered)
+    loaded = _lesson(skip_mastered, guidance, thresholds)
     skills = tuple(s.id for s in loaded.lesson.metadata.skills)
     learner = SimulatedLearner(PROFILES[profile], skills, seed)
     practice = Practice(
@@ -702,8 +767,11 @@ def simulate(
     return practice.run()
 
 
-def _task(args: tuple[str, int, bool, str, float, bool, bool]) -> Outcome:
-    profile, seed, adaptive, continuity, knob_effect, exact, skip = args
+Task = tuple[str, int, bool, str, float, bool, bool, int, tuple[tuple[str, float], ...]]
+
+
+def _task(args: Task) -> Outcome:
+    profile, seed, adaptive, continuity, knob_effect, exact, skip, guidance, thresholds = args
     return simulate(
         profile,
         seed,
@@ -712,6 +780,8 @@ def _task(args: tuple[str, int, bool, str, float, bool, bool]) -> Outcome:
         knob_effect=knob_effect,
         exact_pendulum=exact,
         skip_mastered=skip,
+        guidance=guidance,
+        thresholds=thresholds,
     )
 
 
@@ -758,10 +828,15 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
     learners = [p for p in profiles if not PROFILES[p].spins]
     spinners = [p for p in profiles if PROFILES[p].spins]
 
+    guidance = f"a {args.guidance}-level guidance knob on every step (what-if), "
+    guidance = guidance if args.guidance else ""
+    if args.threshold:
+        guidance += f"tutor thresholds {', '.join(args.threshold)} (what-if), "
     print(
         f"\nPolicy simulation on {LESSON}: {args.learners} learners per profile (seeds "
         f"{args.seed}..{args.seed + args.learners - 1}), continuity={args.continuity}, "
         f"{'every step skip_when_mastered (what-if), ' if args.skip_mastered else ''}"
+        f"{guidance}"
         f"knob effect {args.knob_effect:g} logit/level, {len(results)} practices in "
         f"{wall:.0f} s wall ({args.jobs} jobs)"
     )
@@ -953,8 +1028,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--skip-mastered", action="store_true", help="what-if: every step skip_when_mastered"
     )
+    parser.add_argument(
+        "--guidance",
+        type=int,
+        default=0,
+        metavar="LEVELS",
+        help="what-if: a scaffold knob with LEVELS levels on every step",
+    )
+    parser.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="what-if: override one of the tutor's thresholds (e.g. hysteresis=1); repeatable",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     args = parser.parse_args(argv)
+    try:
+        thresholds = tuple(
+            (name, int(value) if value.lstrip("-").isdigit() else float(value))
+            for name, value in (t.split("=", 1) for t in args.threshold)
+        )
+    except ValueError:
+        parser.error("--threshold takes NAME=VALUE with a number")
 
     tasks = [
         (
@@ -965,6 +1061,8 @@ def main(argv: list[str] | None = None) -> None:
             args.knob_effect,
             args.exact_pendulum,
             args.skip_mastered,
+            args.guidance,
+            thresholds,
         )
         for p in args.profiles
         for i in range(args.learners)
