@@ -146,9 +146,10 @@ class FastForward:
             ticking = [b for b in self.behaviours if b.ticking]
             quiet = 0 if self.dirty else self._quiet(ticking)
             if quiet <= 0:
-                # real ticks up to the next advisor tick, then look again
+                # real ticks up to the next advisor tick (it may act on what just happened),
+                # or one tick with no advisor; then look again
                 self.dirty = False
-                end = min(target, (clock.tick // every + 1) * every) if every else target
+                end = min(target, (clock.tick // every + 1) * every if every else clock.tick + 1)
                 while clock.tick < end:
                     rt.tick()
                     self.ran += 1

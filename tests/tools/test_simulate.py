@@ -134,15 +134,26 @@ class TickByTick(sim.FastForward):
 
 @pytest.mark.parametrize(
     ("lesson", "learners"),
-    [("athenian-agora", range(5)), ("pendulum-lab", (0, 1, 4)), ("titration-lab", (0, 2))],
+    [
+        ("athenian-agora", range(5)),
+        ("pendulum-lab", (0, 1, 4)),
+        ("titration-lab", (0, 2)),
+        ("pendulum-lab without adaptivity", (0, 3)),
+    ],
 )
 def test_fast_forward_is_exact(
     lesson: str, learners: range | tuple[int, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    loaded = load_lesson(lesson)
+    loaded = load_lesson(lesson.split()[0])
+    if lesson.endswith("without adaptivity"):
+        # no advisor: nothing is due on its ticks, only the behaviours' and timers'
+        settings = loaded.lesson.adaptivity.model_copy(update={"enabled": False})
+        lesson_off = loaded.lesson.model_copy(update={"adaptivity": settings})
+        loaded = dataclasses.replace(loaded, lesson=lesson_off)
     plan = sim.Plan.build(loaded, sim.learn_recipes(loaded), seed=11, mastery_sessions=3)
     for i in learners:
         fast = sim.Learner(plan, i)
+        assert (fast.rt.advisor is None) == lesson.endswith("without adaptivity")
         fast_events: list[object] = []
         fast.rt.subscribe(fast_events.append)
         fast_outcome = fast.run()
