@@ -59,7 +59,8 @@ Assumptions, all fixed before the first run (the learner model's are in ``bench/
   adaptivity off the flag does nothing (a bare Runtime has no advisor to ask).
 * **Knobs on every step.** ``--guidance LEVELS`` is a what-if: a copy of the lesson with one
   more scaffold knob, ``guidance``, of LEVELS levels (default in the middle) that touches every
-  step (each step gets a guide card shown at the easiest level and named by its first hint).
+  step (each step gets a guide card shown at the easiest level and named by its first hint);
+  with ``--guidance-per-step``, one such knob per step instead.
   ``--threshold NAME=VALUE`` (repeatable) overrides one of the tutor's thresholds in the copy,
   as a lesson's ``adaptivity.thresholds`` may (e.g. ``hysteresis=1``, ``max_changes=20``).
   Together they show what bounds the share of predictions in the band: knobs' reach, or the
@@ -685,25 +686,29 @@ class Practice:
 _LOADED: dict[tuple[bool, int, tuple[tuple[str, float], ...]], LoadedLesson] = {}
 
 
-def with_guidance(lesson: Lesson, levels: int) -> Lesson:
+def with_guidance(lesson: Lesson, levels: int, *, per_step: bool = False) -> Lesson:
     """A copy of ``lesson`` with a scaffold knob ``guidance`` of ``levels`` levels (default in
-    the middle) that touches every step: each step gets a guide card, shown only at the
-    easiest level and pointed at by the step's first hint (what-if, see the docstring)."""
-    knob = Knob(
-        id="guidance",
-        description="what-if: guidance on every step",
-        levels=[f"level {i}" for i in range(levels)],
-        default=levels // 2,
-    )
-    guides, steps = [], []
+    the middle) that touches every step, or one such knob per step (``guidance_<step>``): each
+    step gets a guide card, shown only at the easiest level and pointed at by the step's first
+    hint (what-if, see the docstring)."""
+    knobs, guides, steps = [], [], []
     for step in lesson.steps:
-        guide = f"guide_{step.id}"
+        guide, knob = f"guide_{step.id}", f"guidance_{step.id}" if per_step else "guidance"
+        if not knobs or per_step:
+            knobs.append(
+                Knob(
+                    id=knob,
+                    description="what-if: guidance",
+                    levels=[f"level {i}" for i in range(levels)],
+                    default=levels // 2,
+                )
+            )
         guides.append(
             Entity(
                 id=guide,
                 position=(0.0, 2.0, 1.6),
                 text=Text(value=f"Guide: {step.instruction[:40]}"),
-                only_when=KnobGate(knob="guidance", max_level=0),
+                only_when=KnobGate(knob=knob, max_level=0),
             )
         )
         hints = list(step.hints)
@@ -711,7 +716,7 @@ def with_guidance(lesson: Lesson, levels: int) -> Lesson:
         steps.append(step.model_copy(update={"hints": hints}))
     return lesson.model_copy(
         update={
-            "difficulty": [*lesson.difficulty, knob],
+            "difficulty": [*lesson.difficulty, *knobs],
             "entities": [*lesson.entities, *guides],
             "steps": steps,
         }
@@ -729,7 +734,8 @@ def _lesson(
             steps = [s.model_copy(update={"skip_when_mastered": True}) for s in lesson.steps]
             lesson = lesson.model_copy(update={"steps": steps})
         if guidance:
-            lesson = with_guidance(lesson, guidance)
+            # negative: one knob per step (--guidance-per-step)
+            lesson = with_guidance(lesson, abs(guidance), per_step=guidance < 0)
         if thresholds:
             # what-if: the tutor's thresholds overridden, as a lesson may (adaptivity.thresholds)
             settings = lesson.adaptivity.model_copy(
@@ -828,7 +834,8 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
     learners = [p for p in profiles if not PROFILES[p].spins]
     spinners = [p for p in profiles if PROFILES[p].spins]
 
-    guidance = f"a {args.guidance}-level guidance knob on every step (what-if), "
+    each = "one per step" if args.guidance_per_step else "one on every step"
+    guidance = f"{args.guidance}-level guidance knobs, {each} (what-if), "
     guidance = guidance if args.guidance else ""
     if args.threshold:
         guidance += f"tutor thresholds {', '.join(args.threshold)} (what-if), "
@@ -1036,6 +1043,11 @@ def main(argv: list[str] | None = None) -> None:
         help="what-if: a scaffold knob with LEVELS levels on every step",
     )
     parser.add_argument(
+        "--guidance-per-step",
+        action="store_true",
+        help="what-if: with --guidance, one such knob per step instead of one for all",
+    )
+    parser.add_argument(
         "--threshold",
         action="append",
         default=[],
@@ -1061,7 +1073,7 @@ def main(argv: list[str] | None = None) -> None:
             args.knob_effect,
             args.exact_pendulum,
             args.skip_mastered,
-            args.guidance,
+            -args.guidance if args.guidance_per_step else args.guidance,
             thresholds,
         )
         for p in args.profiles
