@@ -11,30 +11,10 @@ from __future__ import annotations
 
 import math
 
-from engine.sim.elliptic import complete_k, jacobi_sn_cn_dn
+from engine.sim.elliptic import agm, complete_k, jacobi_sn_cn_dn
 
 #: RK4 substep ceiling; 1 ms keeps the energy error below 1e-10 of the swing energy per period
 DEFAULT_MAX_SUBSTEP = 1e-3
-
-
-def agm(a: float, b: float) -> float:
-    """The arithmetic-geometric mean of two non-negative numbers.
-
-    Args:
-        a: first number (≥ 0).
-        b: second number (≥ 0).
-
-    Returns:
-        The common limit of the arithmetic and geometric mean iteration.
-    """
-    if a < 0.0 or b < 0.0:
-        raise ValueError("the AGM is defined for non-negative numbers")
-    # Converges quadratically: about five rounds reach double precision for any ratio used here.
-    for _ in range(64):
-        if abs(a - b) <= 1e-15 * max(a, b):
-            break
-        a, b = 0.5 * (a + b), math.sqrt(a * b)
-    return 0.5 * (a + b)
 
 
 def exact_period(length_m: float, g: float, amplitude_deg: float) -> float:
