@@ -576,8 +576,8 @@ def report_page(
     """The per-learner and class report."""
     with console.sessions() as db:
         cs, school_class = _own_session(db, ctx, session_id)
-        report = build_report(db, session_id, priors=console.classroom.priors(session_id))
-    info = console.library.get(cs.lesson_id)
+        info = console.library.get(cs.lesson_id)
+        report = build_report(db, session_id, priors=info.priors if info else None)
     return _page(
         console,
         request,
@@ -595,7 +595,8 @@ def report_export(session_id: str, ctx: Viewer, console: ConsoleDep) -> Response
     """The report as CSV."""
     with console.sessions() as db:
         cs, _ = _own_session(db, ctx, session_id)
-        report = build_report(db, session_id, priors=console.classroom.priors(session_id))
+        info = console.library.get(cs.lesson_id)
+        report = build_report(db, session_id, priors=info.priors if info else None)
     filename = f"{cs.lesson_id}-{cs.created:%Y%m%d-%H%M}.csv"
     return Response(
         report_csv(report),

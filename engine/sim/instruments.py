@@ -79,14 +79,7 @@ class Stopwatch:
 
     def step(self, dt: float) -> None:
         """Advance the clock by ``dt`` seconds; counts only while running."""
-        if dt < 0.0:
-            raise ValueError(f"dt must be ≥ 0, got {dt}")
-        if not self._running:
-            return
-        y = dt - self._carry
-        total = self._elapsed + y
-        self._carry = (total - self._elapsed) - y
-        self._elapsed = total
+        self.advance(1, dt)
 
     def advance(self, steps: int, dt: float) -> None:
         """``steps`` calls of :meth:`step` with ``dt`` in one go (the same sums, bit for bit)."""
@@ -204,8 +197,12 @@ class PhMeter:
         if self.time_constant == 0.0:
             self._value = true_ph
             return
-        # The exact solution of the first-order lag over dt: stable at any frame time.
-        self._value += (true_ph - self._value) * -math.expm1(-dt / self.time_constant)
+        self._value += (true_ph - self._value) * self._gain(dt)
+
+    def _gain(self, dt: float) -> float:
+        """The share of the gap to the true pH closed in ``dt``: the exact solution of the
+        first-order lag over ``dt``, stable at any frame time."""
+        return -math.expm1(-dt / self.time_constant)
 
     def advance(self, steps: int, dt: float, true_ph: float) -> None:
         """``steps`` calls of :meth:`step` in one liquid, in one go (bit for bit the same).
@@ -218,7 +215,7 @@ class PhMeter:
         self.step(dt, true_ph)
         if math.isnan(true_ph) or self.time_constant == 0.0:
             return
-        value, gain = self._value, -math.expm1(-dt / self.time_constant)
+        value, gain = self._value, self._gain(dt)
         for _ in range(steps - 1):
             after = value + (true_ph - value) * gain
             if after == value:
@@ -238,7 +235,7 @@ class PhMeter:
         if self.time_constant == 0.0:
             return 1
         half, want = 0.5 * 10.0**-self.decimals, self.read(true_ph)
-        value, gain = self._value, -math.expm1(-dt / self.time_constant)
+        value, gain = self._value, self._gain(dt)
         k = 0
         while True:
             after = value + (true_ph - value) * gain

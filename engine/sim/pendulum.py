@@ -178,8 +178,12 @@ class PendulumSim:
             raise ValueError(f"dt must be ≥ 0, got {dt}")
         if self._held or dt == 0.0:
             return
-        n = max(1, math.ceil(dt / self._max_substep - 1e-9))
+        n = self._substeps(dt)
         self._integrate(dt / n, n)
+
+    def _substeps(self, dt: float) -> int:
+        """How many equal RK4 substeps a step of ``dt`` takes."""
+        return max(1, math.ceil(dt / self._max_substep - 1e-9))
 
     def advance(self, steps: int, dt: float) -> None:
         """Advance by ``steps`` steps of ``dt`` seconds in one go, as ``step(dt)`` that often would.
@@ -197,7 +201,7 @@ class PendulumSim:
         if self._damping == 0.0 and self._pristine:
             self._exact_to(self._t + steps * dt)
             return
-        n = max(1, math.ceil(dt / self._max_substep - 1e-9))
+        n = self._substeps(dt)
         self._integrate(dt / n, n * steps)
 
     def _exact_to(self, t: float) -> None:
