@@ -187,11 +187,15 @@ class SkillState:
         p_known: P(known) before the next opportunity.
         opportunities: Opportunities observed so far.
         correct: How many of them were answered correctly.
+        gamed: How many of them copied a bottom-out demonstration that the learner got to
+            by gaming the hints (evidence of not knowing, so incorrect, but not a try of
+            the learner's own: the wheel-spinning count leaves them out).
     """
 
     p_known: float
     opportunities: int = 0
     correct: int = 0
+    gamed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -199,6 +203,7 @@ class SkillState:
             "p_known": self.p_known,
             "opportunities": self.opportunities,
             "correct": self.correct,
+            "gamed": self.gamed,
         }
 
     @classmethod
@@ -210,11 +215,14 @@ class SkillState:
         """
         p = float(data["p_known"])
         n, k = int(data.get("opportunities", 0)), int(data.get("correct", 0))
+        c = int(data.get("gamed", 0))  # absent in records written before it was kept
         if not 0.0 <= p <= 1.0 or math.isnan(p):
             raise ValueError(f"p_known must be in [0, 1], got {p!r}")
         if not 0 <= k <= n:
             raise ValueError(f"need 0 <= correct <= opportunities, got {k} of {n}")
-        return cls(p, n, k)
+        if not 0 <= c <= n - k:
+            raise ValueError(f"need 0 <= gamed <= incorrect opportunities, got {c} of {n - k}")
+        return cls(p, n, k, c)
 
 
 class LearnerModel:
@@ -269,7 +277,9 @@ class LearnerModel:
             st = self.skills[skill] = SkillState(self.params(skill).prior)
         return st
 
-    def observe(self, skill: str, correct: bool, *, shift: float = 0.0) -> float:
+    def observe(
+        self, skill: str, correct: bool, *, shift: float = 0.0, gamed: bool = False
+    ) -> float:
         """Record one opportunity on ``skill`` and return the new P(known).
 
         Args:
@@ -279,6 +289,9 @@ class LearnerModel:
                 (a difficulty knob's level; negative: easier). Guess and slip move with it
                 before the update, so a success at an eased level says less about
                 knowing, and a failure at a harder one less about not knowing.
+            gamed: the step was solved by copying a bottom-out demonstration reached by
+                gaming the hints; pass ``correct=False`` with it (evidence of not knowing).
+                Counted apart, so :meth:`attempts` can leave it out.
         """
         st = self.skills.get(skill)
         params = self._params.get(skill, self.default)
@@ -290,6 +303,8 @@ class LearnerModel:
         st.opportunities += 1
         if correct:
             st.correct += 1
+        elif gamed:
+            st.gamed += 1
         return st.p_known
 
     def p_known(self, skill: str) -> float:
@@ -314,6 +329,12 @@ class LearnerModel:
         """Opportunities observed on ``skill``."""
         st = self.skills.get(skill)
         return st.opportunities if st is not None else 0
+
+    def attempts(self, skill: str) -> int:
+        """Opportunities on ``skill`` that were tries of the learner's own (gamed ones left
+        out): what the wheel-spinning count counts."""
+        st = self.skills.get(skill)
+        return st.opportunities - st.gamed if st is not None else 0
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.skills)

@@ -127,6 +127,7 @@ class HintPolicy:
         self._last_hint_t: float | None = None
         self._last_t = 0.0
         self._bottom_out: set[str] = set()
+        self._gamed: set[str] = set()
         self._opportunities: dict[str, int] = {}
         self._mastered: set[str] = set()
         self._spinning: set[str] = set()
@@ -187,6 +188,7 @@ class HintPolicy:
         step.last_attempt_t = t
         if step.rapid_run >= self.config.rapid_attempts:
             step.hold_until = max(step.hold_until, t + self.config.gaming_delay_s)
+            self._gamed.add(step.id)
             if step.rapid_run == self.config.rapid_attempts:
                 # once per run of rapid attempts, not once per attempt: one flag per episode
                 self.flags.append(
@@ -313,6 +315,7 @@ class HintPolicy:
                 f"{cfg.abuse_gap_s:g} s); the next level waits {cfg.gaming_delay_s:g} s"
             )
             self.flags.append(Flag("help-abuse", step.id, t, reason))
+            self._gamed.add(step.id)
             # a rapid-guessing hold may already reach further: the later of the two wins
             step.pending_at = max(t + cfg.gaming_delay_s, step.hold_until)
             return RequestVerdict(False, step.pending_at - t, reason)
@@ -348,6 +351,10 @@ class HintPolicy:
         """
         return step in self._bottom_out
 
+    def gamed(self, step: str) -> bool:
+        """Whether help abuse or rapid guessing was seen on ``step`` in this session."""
+        return step in self._gamed
+
     def note_opportunity(
         self,
         skill: str,
@@ -361,7 +368,9 @@ class HintPolicy:
         Args:
             skill: the skill practised.
             mastered: whether the learner model says it is mastered after this opportunity
-                (P(known) >= ``config.mastery``); once mastered, a skill is never flagged.
+                (P(known) >= ``config.mastery``); a mastered skill is not flagged, unless
+                later answers pull P(known) back below ``config.wheel_spin_p_known`` (the
+                mastery was most likely lucky guesses; then it no longer guards the skill).
             t: lesson time (the latest observed event's when omitted).
             p_known: P(known) after this opportunity; when given, no flag while it is at or
                 above ``config.wheel_spin_p_known`` (the learner is progressing); the flag
@@ -373,21 +382,30 @@ class HintPolicy:
         """
         count = self._opportunities.get(skill, 0) + 1
         self._opportunities[skill] = count
+        cfg = self.config
+        lost = False
         if mastered:
             self._mastered.add(skill)
-        limit = self.config.wheel_spin_opportunities
+        elif p_known is not None and p_known < cfg.wheel_spin_p_known and skill in self._mastered:
+            # a mastery that later answers pull back below the "progressing" line was most
+            # likely made of lucky guesses: it no longer protects the skill from the flag
+            self._mastered.discard(skill)
+            lost = True
+        limit = cfg.wheel_spin_opportunities
         if skill in self._mastered or skill in self._spinning or count < limit:
             return None
-        if p_known is not None and p_known >= self.config.wheel_spin_p_known:
+        if p_known is not None and p_known >= cfg.wheel_spin_p_known:
             return None
         self._spinning.add(skill)
         now = "" if p_known is None else f", P(known) {p_known:.2f} now"
+        if lost:
+            now += ", mastery reached earlier was lost"
         flag = Flag(
             "wheel-spinning",
             skill,
             self._last_t if t is None else t,
             f"{count} opportunities on '{skill}' without mastery (P(known) < "
-            f"{self.config.mastery:.2f}{now})",
+            f"{cfg.mastery:.2f}{now})",
         )
         self.flags.append(flag)
         return flag

@@ -10,7 +10,7 @@ events only, so a session replayed from its input decides the same, at the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,8 +80,10 @@ class Tutor:
         self.predictor = BktEloPredictor(self.items)
         self.hints = HintPolicy(self.config)
         for skill in self.model:
+            # the learner's own tries, as counted in a session (gamed ones left out), so the
+            # wheel-spinning count goes on where the last session left it
             self.hints.carry_over(
-                skill, self.model.opportunities(skill), mastered=self.model.mastered(skill)
+                skill, self.model.attempts(skill), mastered=self.model.mastered(skill)
             )
         self.difficulty = DifficultyController.for_lesson(lesson, self.config, levels=knob_levels)
         self.runtime: Runtime | None = None
@@ -129,6 +131,28 @@ class Tutor:
         """P(the learner does ``step`` right): BKT for the learner, Elo for the step's own
         difficulty, the knobs' current levels, limited by the weakest skill."""
         return self._predict(step.id, step.skills, self._offsets.get(step.id, 0.0))
+
+    def knobs_touching(self, step: Step) -> tuple[str, ...]:
+        """The knobs whose level changes ``step``'s difficulty (see ``knob_steps``)."""
+        return self._knob_touches.get(step.id, ())
+
+    def predicted_success_at(self, step: Step, levels: Mapping[str, int]) -> float:
+        """:meth:`predicted_success` were the knobs at ``levels`` (others as they are now).
+
+        What a teacher's "what if it were easier?" or a benchmark's "could any setting put
+        this step in the band?" asks; nothing changes.
+
+        Raises:
+            ValueError: a knob that is not one of the lesson's.
+        """
+        unknown = set(levels) - set(self._levels)
+        if unknown:
+            raise ValueError(f"no knob {', '.join(sorted(unknown))} in this lesson")
+        effect, now, defaults = self.config.knob_logit_per_level, self._levels, self._defaults
+        offset = effect * sum(
+            levels.get(k, now[k]) - defaults[k] for k in self._knob_touches.get(step.id, ())
+        )
+        return self._predict(step.id, step.skills, offset)
 
     def _predict(self, step: str, skills: list[str] | tuple[str, ...], offset: float) -> float:
         if not skills:
@@ -205,19 +229,22 @@ class Tutor:
         """One opportunity on each of ``skills``: Elo, BKT, then the wheel-spinning count.
 
         ``copied``: a success that copied the bottom-out demonstration. It is incorrect
-        evidence for the model (ASSISTments' rule), but it is not an attempt of the learner's
-        own, so it does not count towards wheel-spinning: a learner who clicks through to the
-        demonstration (gaming, flagged as such) is not thereby spinning its wheels.
+        evidence for the model (ASSISTments' rule). It counts towards wheel-spinning like any
+        other failure (Beck & Gong count every problem not mastered), unless the learner got
+        to the demonstration by gaming the hints (help abuse or rapid guessing flagged on the
+        step): clicking through to the answer is gaming, flagged as such, not a try of its
+        own, so it does not make the learner a wheel-spinner too.
         """
         model, abilities, predictor = self.model, self.record.abilities, self.predictor
         offset = self._offsets.get(step, 0.0)
         hints, mastery = self.hints, model.mastery
+        gamed = copied and hints.gamed(step)
         self._checked.update(skills)
         for skill in skills:
             # the predictor learns from its prediction made before the answer, then BKT
             predictor.update(model, abilities, skill, step, correct, offset=offset)
-            p_known = model.observe(skill, correct, shift=offset)
-            if copied:
+            p_known = model.observe(skill, correct, shift=offset, gamed=gamed)
+            if gamed:
                 continue
             flag = hints.note_opportunity(skill, p_known >= mastery, t=t, p_known=p_known)
             if flag is not None:

@@ -31,7 +31,10 @@ Figures (per profile and overall), printed, never asserted:
   learner who knows everything before practising counts 0 in both; one stopped by the cap
   counts with its practice time, a lower bound; the table says how many mastered);
 * the share of steps whose ``Tutor.predicted_success`` at step start lies in 0.70-0.85
-  (target >= 70%), on, and off from the passive Tutor;
+  (target >= 70%), on, and off from the passive Tutor; beside it the *reach*: the share of
+  step starts at which some setting of the step's own knobs would have put the prediction in
+  the band (``Tutor.predicted_success_at`` over every combination of the knobs that touch
+  the step), the most any controller could achieve with the lesson's knobs;
 * wheel-spinners whose blocked skill gets a ``LearnerFlagged`` 'wheel-spinning' within 12
   opportunities on it (target >= 90%), counted two ways: true attempts (the headline; failed
   manipulations included) and the learner model's own count (``LearnerModel.opportunities``:
@@ -40,7 +43,10 @@ Figures (per profile and overall), printed, never asserted:
   say what the false alarms are: non-spinners who had a skill truly unknown at each of its
   first 12 opportunities (up to the window their outcomes on it are drawn exactly as a
   spinner's blocked skill's are, so no detector that reads outcomes can tell them apart), and
-  non-spinners flagged on a skill they truly knew at that moment (the detector's own errors).
+  non-spinners flagged on a skill they truly knew at that moment (the detector's own errors);
+* where the practice time goes (thinking before attempts, stalls, hints and hint delays,
+  acting attempts out), on and off: the tutor can shorten stalls and lengthen hint waits, not
+  thinking or acting.
 
 Assumptions, all fixed before the first run (the learner model's are in ``bench/learners.py``):
 
@@ -97,6 +103,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import math
 import multiprocessing
 import random
@@ -153,6 +160,10 @@ MAX_SPIN_RUNS = 12
 #: lesson seconds between checks while waiting for something (the advisor's own period)
 POLL = 0.1
 BAND = (0.70, 0.85)
+#: what lesson time is spent on: thinking before an attempt, standing idle at a step's start
+#: (a stall; ended by a hint or by itself), reading hints and waiting for a delayed one, and
+#: acting an attempt out (hands, buttons, the swings being timed)
+DOING = ("think", "stall", "hints", "act")
 TARGET_RATIO, TARGET_BAND, TARGET_DETECT, TARGET_FALSE = 0.8, 0.70, 0.90, 0.05
 
 
@@ -185,6 +196,9 @@ class Outcome:
             of their first :data:`WINDOW` opportunities: up to the window their outcomes come
             from the same distribution as a wheel-spinner's blocked skill.
         flagged_known: skills flagged as wheel-spinning while the learner truly knew them.
+        reachable: parallel to ``predicted``: whether some setting of the step's own knobs
+            would have put that prediction in the band (the most any controller could do).
+        time_by: lesson time practised, by what the learner was doing (see :data:`DOING`).
     """
 
     profile: str
@@ -206,6 +220,8 @@ class Outcome:
     blocked_model_mastered: bool = False
     unknown_at_window: set[str] = field(default_factory=set)
     flagged_known: set[str] = field(default_factory=set)
+    reachable: list[bool] = field(default_factory=list)
+    time_by: Counter[str] = field(default_factory=Counter)
 
 
 def _knob_refs(node: Any) -> Iterator[str]:
@@ -384,6 +400,7 @@ class Practice:
             self.state = _StepState()
             step = self.rt.lesson.steps[event.index]
             self.out.predicted.append(self.tutor.predicted_success(step))
+            self.out.reachable.append(self._reachable(step))
         elif isinstance(event, ev.HintShown):
             self._on_hint(event)
         elif isinstance(event, ev.KnobChanged) and event.actor == "adaptivity":
@@ -391,10 +408,11 @@ class Practice:
         elif isinstance(event, ev.LearnerFlagged):
             self._flag(event.flag, event.skill)
         if isinstance(event, ev.Answered | ev.StepCompleted):
-            # the hint policy never flags a skill that was once at mastery: mirror that here
+            # the hint policy does not flag a skill at mastery (unless it is lost): mirror that here
             # (it hears mastered() right after each update) so "carry" can hand it on
-            model = self.tutor.model
+            model, lost_below = self.tutor.model, self.tutor.config.wheel_spin_p_known
             self._mastered_skills |= {s for s in event.skills if model.mastered(s)}
+            self._mastered_skills -= {s for s in event.skills if model.p_known(s) < lost_below}
             if not self.adaptive:
                 # the passive tutor never drains its flags: read the new ones
                 for flag in self.tutor.hints.flags[self._passive_flags :]:
@@ -405,6 +423,17 @@ class Practice:
             ):
                 self.out.declared_at = self.now()
                 self.out.declared_truly = self.learner.mastered
+
+    def _reachable(self, step: Step) -> bool:
+        """Whether some setting of ``step``'s knobs puts its predicted success in the band."""
+        tutor = self.tutor
+        touching = tutor.knobs_touching(step)
+        top = {k.id: len(k.levels) for k in self.lesson.difficulty}
+        for combo in itertools.product(*(range(top[k]) for k in touching)):
+            p = tutor.predicted_success_at(step, dict(zip(touching, combo, strict=True)))
+            if BAND[0] <= p <= BAND[1]:
+                return True
+        return False
 
     def _flag(self, kind: str, skill: str) -> None:
         self.out.flags[kind] += 1
@@ -448,7 +477,9 @@ class Practice:
 
     # --- time ------------------------------------------------------------------------------
 
-    def _wait(self, seconds: float, until: Callable[[], bool] | None = None) -> bool:
+    def _wait(
+        self, seconds: float, until: Callable[[], bool] | None = None, *, doing: str = "act"
+    ) -> bool:
         """Let ``seconds`` of lesson time pass; with ``until``, stop early once it holds.
 
         Time moves in whole ticks (a wait shorter than half a tick is none), checked every
@@ -459,16 +490,20 @@ class Practice:
         """
         rt = self.rt
         dt = rt.clock.dt
+        start = rt.t
         end = rt.clock.tick + max(0, round(seconds / dt))
-        if until is None:
-            self._advance(end)
-            return False
-        chunk = max(1, round(POLL / dt))
-        while rt.clock.tick < end:
-            self._advance(min(end, rt.clock.tick + chunk))
-            if until():
-                return True
-        return until()
+        try:
+            if until is None:
+                self._advance(end)
+                return False
+            chunk = max(1, round(POLL / dt))
+            while rt.clock.tick < end:
+                self._advance(min(end, rt.clock.tick + chunk))
+                if until():
+                    return True
+            return until()
+        finally:
+            self.out.time_by[doing] += rt.t - start
 
     def _advance(self, tick: int) -> None:
         """Run the runtime to ``tick``: the same events as ticking through, at the same ticks
@@ -503,7 +538,7 @@ class Practice:
                 self._request_hint(step)
         failures = 0
         while self._in(step):
-            self._wait(learner.think_time(expected, retry=failures > 0))
+            self._wait(learner.think_time(expected, retry=failures > 0), doing="think")
             if not self._in(step):
                 return
             demo = self.state.demo
@@ -545,8 +580,8 @@ class Practice:
             gap = min(self.learner.glance_gap(), end - self.rt.t)
             if gap < 0.3:  # too short to be a logged glance: the stall is over
                 break
-            if self._wait(gap, lambda: self.state.hints > hints):
-                self._wait(self.learner.reading_time())
+            if self._wait(gap, lambda: self.state.hints > hints, doing="stall"):
+                self._wait(self.learner.reading_time(), doing="hints")
                 return True
             visible = [e for e, s in self.rt.world.entities.items() if s.visible]
             entity = self.learner.choose(visible)
@@ -559,9 +594,9 @@ class Practice:
         self.ff.touch()
         if self.state.hints == hints and self.rt.pending_hint is not None:
             # delayed (help abuse, rapid guessing): the hint still comes, a little later
-            self._wait(15.0, lambda: self.state.hints > hints or not self._in(step))
+            self._wait(15.0, lambda: self.state.hints > hints or not self._in(step), doing="hints")
         if self._in(step):
-            self._wait(self.learner.reading_time())
+            self._wait(self.learner.reading_time(), doing="hints")
 
     def _click_through(self, step: Step) -> None:
         for _ in step.hints:
@@ -885,37 +920,42 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
         f"   target <= {TARGET_RATIO}: {_verdict(ratio <= TARGET_RATIO)}"
     )
 
-    print(f"\n2. Predicted success at step start in {BAND[0]:.2f}-{BAND[1]:.2f}")
     print(
-        f"   {'profile':<14}{'steps on':>9}{'in band':>9}{'below':>8}{'above':>8}"
-        f"   | off (passive tutor): {'in band':>8}{'below':>8}{'above':>8}"
+        f"\n2. Predicted success at step start in {BAND[0]:.2f}-{BAND[1]:.2f}; 'reach': the share "
+        "of step starts at which some setting of the step's own knobs would have put it in "
+        "the band (no controller can do better with this lesson's knobs)"
     )
-    totals = {True: [0, 0, 0, 0], False: [0, 0, 0, 0]}
+    print(
+        f"   {'profile':<14}{'steps on':>9}{'in band':>9}{'below':>8}{'above':>8}{'reach':>8}"
+        f"   | off (passive tutor): {'in band':>8}{'below':>8}{'above':>8}{'reach':>8}"
+    )
+    totals = {True: [0, 0, 0, 0, 0], False: [0, 0, 0, 0, 0]}
 
-    def shares(rs: list[Outcome], adaptive: bool) -> tuple[int, float, float, float]:
+    def shares(rs: list[Outcome], adaptive: bool) -> tuple[int, float, float, float, float]:
         preds = [x for r in rs for x in r.predicted]
         n = len(preds)
         inside = sum(BAND[0] <= x <= BAND[1] for x in preds)
         below = sum(x < BAND[0] for x in preds)
+        reach = sum(x for r in rs for x in r.reachable)
         t = totals[adaptive]
-        t[0] += n
-        t[1] += inside
-        t[2] += below
-        t[3] += n - inside - below
-        return n, inside / n, below / n, (n - inside - below) / n
+        for i, v in enumerate((n, inside, below, n - inside - below, reach)):
+            t[i] += v
+        return n, inside / n, below / n, (n - inside - below) / n, reach / n
 
     for p in profiles:
-        n, a, b, c = shares(by[(p, True)], True)
-        _, d, e, f = shares(by[(p, False)], False)
+        n, a, b, c, r = shares(by[(p, True)], True)
+        _, d, e, f, g = shares(by[(p, False)], False)
         print(
-            f"   {p:<14}{n:>9}{a:>9.1%}{b:>8.1%}{c:>8.1%}   | {'':>21}{d:>8.1%}{e:>8.1%}{f:>8.1%}"
+            f"   {p:<14}{n:>9}{a:>9.1%}{b:>8.1%}{c:>8.1%}{r:>8.1%}   | {'':>21}"
+            f"{d:>8.1%}{e:>8.1%}{f:>8.1%}{g:>8.1%}"
         )
     on_t, off_t = totals[True], totals[False]
     band_on = on_t[1] / on_t[0]
     print(
         f"   {'all':<14}{on_t[0]:>9}{band_on:>9.1%}{on_t[2] / on_t[0]:>8.1%}"
-        f"{on_t[3] / on_t[0]:>8.1%}   | {'':>21}{off_t[1] / off_t[0]:>8.1%}"
-        f"{off_t[2] / off_t[0]:>8.1%}{off_t[3] / off_t[0]:>8.1%}"
+        f"{on_t[3] / on_t[0]:>8.1%}{on_t[4] / on_t[0]:>8.1%}   | {'':>21}"
+        f"{off_t[1] / off_t[0]:>8.1%}{off_t[2] / off_t[0]:>8.1%}{off_t[3] / off_t[0]:>8.1%}"
+        f"{off_t[4] / off_t[0]:>8.1%}"
         f"   target >= {TARGET_BAND:.0%}: {_verdict(band_on >= TARGET_BAND)}"
     )
 
@@ -1021,6 +1061,24 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
             f"{f'{len(declared)}/{len(on)} ({truly})':>27}"
         )
     print(f"   outcome/runtime mismatches: {mismatches} (expected 0)")
+
+    print(
+        "\n5. Where the practice time goes, mean lesson seconds per learner (on / off): the "
+        "tutor acts on stalls (unasked hints) and hints (delays for gaming), not on thinking "
+        "or acting"
+    )
+    print(f"   {'profile':<14}" + "".join(f"{d:>16}" for d in (*DOING, "total")))
+    for p in profiles:
+        on, off = by[(p, True)], by[(p, False)]
+        cells = [
+            f"{_mean([r.time_by[d] for r in on]):>7.0f} /{_mean([r.time_by[d] for r in off]):>6.0f}"
+            for d in DOING
+        ]
+        cells.append(
+            f"{_mean([r.lesson_time for r in on]):>7.0f} /"
+            f"{_mean([r.lesson_time for r in off]):>6.0f}"
+        )
+        print(f"   {p:<14}" + "".join(f"{c:>16}" for c in cells))
 
 
 def main(argv: list[str] | None = None) -> None:

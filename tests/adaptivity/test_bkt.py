@@ -177,5 +177,21 @@ def test_saved_state_is_validated() -> None:
         SkillState.from_dict({"p_known": 1.5})
     with pytest.raises(ValueError):
         SkillState.from_dict({"p_known": 0.5, "opportunities": 1, "correct": 2})
+    with pytest.raises(ValueError, match="gamed"):
+        SkillState.from_dict({"p_known": 0.5, "opportunities": 3, "correct": 2, "gamed": 2})
+    # records written before 'gamed' was kept still load
+    assert SkillState.from_dict({"p_known": 0.5, "opportunities": 3, "correct": 1}).gamed == 0
+
+
+def test_gamed_demonstrations_are_evidence_but_not_tries() -> None:
+    model = LearnerModel({"s": BktParams(0.5, 0.2, 0.2, 0.1)})
+    model.observe("s", False)
+    after_wrong = model.p_known("s")
+    model.observe("s", False, gamed=True)
+    assert model.p_known("s") < after_wrong  # incorrect evidence all the same
+    model.observe("s", True)
+    assert (model.opportunities("s"), model.attempts("s")) == (3, 2)
+    again = LearnerModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.skills["s"].gamed == 1 and again.attempts("s") == 2
     with pytest.raises(ValueError, match="version"):
         LearnerModel.from_dict({"version": 99})

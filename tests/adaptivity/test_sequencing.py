@@ -102,6 +102,27 @@ def test_no_wheel_spinning_flag_while_p_known_shows_progress() -> None:
     assert "4 opportunities" in flag.reason and "P(known) 0.35 now" in flag.reason
 
 
+def test_a_mastery_that_later_answers_take_back_no_longer_guards_the_skill() -> None:
+    # lucky guesses can lift P(known) to mastery; failures that pull it back below the
+    # "progressing" line mean the mastery was not real: the skill may be flagged again
+    policy = HintPolicy(AdaptivityConfig(wheel_spin_opportunities=4, wheel_spin_p_known=0.5))
+    assert policy.note_opportunity("s", False, t=1.0, p_known=0.3) is None
+    assert policy.note_opportunity("s", True, t=2.0, p_known=0.96) is None
+    assert policy.note_opportunity("s", False, t=3.0, p_known=0.7) is None  # still above 0.5
+    assert policy.note_opportunity("s", False, t=4.0, p_known=0.62) is None  # still above 0.5
+    flag = policy.note_opportunity("s", False, t=5.0, p_known=0.4)
+    assert flag is not None and flag.subject == "s"
+    assert "5 opportunities" in flag.reason and "mastery reached earlier was lost" in flag.reason
+
+
+def test_a_mastery_that_holds_keeps_guarding_the_skill() -> None:
+    policy = HintPolicy(AdaptivityConfig(wheel_spin_opportunities=2, wheel_spin_p_known=0.5))
+    policy.carry_over("s", 20, mastered=True)
+    for t, p in enumerate((0.9, 0.7, 0.55, 0.8)):  # slips, but never below 0.5
+        assert policy.note_opportunity("s", False, t=float(t), p_known=p) is None
+    assert not policy.wheel_spinning("s")
+
+
 # --- knob-aware predictions and the controller ---------------------------------------------
 
 
@@ -124,6 +145,19 @@ def test_a_harder_level_lowers_the_predicted_success_by_the_prior_effect(
     # a knob that does not touch the step changes nothing about it
     other = Tutor(pendulum, knob_levels={"answer_tolerance": 2}).predicted_success(step)
     assert other == pytest.approx(default)
+
+
+def test_what_if_predictions_match_a_tutor_at_those_levels(pendulum: Lesson) -> None:
+    step = pendulum.steps[2]  # time_small: timing_tolerance
+    tutor = Tutor(pendulum)
+    assert tutor.knobs_touching(step) == ("timing_tolerance",)
+    for level in (0, 1, 2):
+        at = Tutor(pendulum, knob_levels={"timing_tolerance": level}).predicted_success(step)
+        assert tutor.predicted_success_at(step, {"timing_tolerance": level}) == pytest.approx(at)
+    assert tutor.predicted_success_at(step, {}) == tutor.predicted_success(step)
+    assert tutor.predicted_success_at(step, {"distractors": 1}) == tutor.predicted_success(step)
+    with pytest.raises(ValueError, match="no knob nope"):
+        tutor.predicted_success_at(step, {"nope": 1})
 
 
 def test_the_controller_picks_the_move_nearest_the_target(pendulum: Lesson) -> None:
@@ -217,7 +251,7 @@ def test_without_the_declaration_nothing_is_skipped(pendulum: Lesson) -> None:
     assert rt.step is not None and rt.step.id == "hang_bob"
 
 
-def test_a_success_copied_from_the_demonstration_is_no_wheel_spinning_attempt(
+def test_a_success_copied_from_the_demonstration_counts_as_a_failed_try(
     pendulum: Lesson,
 ) -> None:
     rt = build_runtime(pendulum, seed=1)
@@ -225,11 +259,40 @@ def test_a_success_copied_from_the_demonstration_is_no_wheel_spinning_attempt(
     assert isinstance(tutor, Tutor)
     rt.start()
     rt.step_index = 3  # compute_g asks g_value (pendulum-period)
-    for _ in range(3):
-        rt.show_hint(requested=True, trigger="test")  # up to the demonstration
+    rt.emit(ev.StepStarted(rt.t, "compute_g", 3, ""))  # the policies follow the step
+    shown: list[ev.HintShown] = []
+    rt.subscribe(lambda e: shown.append(e) if isinstance(e, ev.HintShown) else None)
+    while not shown or shown[-1].rung != "demonstrate":
+        assert rt.handle(ev.RequestHint()) is None
+        rt.run_until(rt.t + 5.0)  # read each hint before asking for the next: no abuse
     before = tutor.model.p_known("pendulum-period")
     rt.handle(ev.Answer(question="g_value", response=9.81))
-    # incorrect evidence for the model (ASSISTments), but not an attempt of the learner's own
+    # incorrect evidence for the model (ASSISTments), and one more try without mastery
     assert tutor.model.opportunities("pendulum-period") == 1
     assert tutor.model.p_known("pendulum-period") < before
+    assert tutor.hints.opportunities("pendulum-period") == 1
+    assert tutor.model.attempts("pendulum-period") == 1
+
+
+def test_a_demonstration_reached_by_clicking_through_is_no_wheel_spinning_try(
+    pendulum: Lesson,
+) -> None:
+    rt = build_runtime(pendulum, seed=1)
+    tutor = rt.advisor
+    assert isinstance(tutor, Tutor)
+    rt.start()
+    rt.step_index = 3
+    rt.emit(ev.StepStarted(rt.t, "compute_g", 3, ""))  # the policies follow the step
+    flags: list[ev.LearnerFlagged] = []
+    rt.subscribe(lambda e: flags.append(e) if isinstance(e, ev.LearnerFlagged) else None)
+    while not tutor.hints.bottom_out_used("compute_g"):
+        rt.handle(ev.RequestHint())  # refused while a delayed hint is on its way
+        rt.run_until(rt.t + 0.5)  # and the next click comes at once: help abuse
+    assert [f.flag for f in flags] and {f.flag for f in flags} == {"help-abuse"}
+    before = tutor.model.p_known("pendulum-period")
+    rt.handle(ev.Answer(question="g_value", response=9.81))
+    # still incorrect evidence, but gaming is flagged as gaming, not as wheel-spinning
+    assert tutor.model.p_known("pendulum-period") < before
+    assert tutor.model.opportunities("pendulum-period") == 1
     assert tutor.hints.opportunities("pendulum-period") == 0
+    assert tutor.model.attempts("pendulum-period") == 0

@@ -41,3 +41,16 @@ def test_an_answer_copied_from_the_demonstration_is_not_evidence_of_knowing() ->
         rt.show_hint(requested=True, trigger="test")
     rt.handle(ev.Answer(question="g_value", response=9.81))
     assert tutor.model.p_known("pendulum-period") < before  # type: ignore[union-attr]
+
+
+def test_the_wheel_spinning_count_goes_on_where_the_last_session_left_it() -> None:
+    # demonstrations reached by gaming are evidence for the model but not tries of its own:
+    # in a session they are left out of the wheel-spinning count, and so across sessions
+    loaded = load_lesson("pendulum-lab")
+    model = LearnerModel()
+    model.skills["pendulum-period"] = SkillState(0.05, opportunities=11, correct=2, gamed=3)
+    record = LearnerRecord("spinner", model).to_dict()
+    rt = build_runtime(loaded.lesson, learner=record, folder=loaded.folder)
+    tutor = rt.advisor
+    assert tutor is not None
+    assert tutor.hints.opportunities("pendulum-period") == 8  # type: ignore[attr-defined]
