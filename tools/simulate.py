@@ -480,7 +480,7 @@ class LearnerOutcome:
         reached: the highest step index it started (-1 if none).
         dead_end: the step it was stuck on when it gave up, or None.
         hints: (step index, level 1-3, asked) -> hints shown.
-        knob_changes: per step, knob changes while it was current.
+        knob_changes: per step, knob changes made for it (as it was shown, or during it).
         flags: (step index, flag kind) -> flags raised.
         mastered: skill -> mastered at the end of the session.
         sessions: skill -> sessions to mastery (1 = this one, see the module docstring) or None.
@@ -681,7 +681,10 @@ class Learner:
             elif event.rung == "demonstrate":
                 self.demo_seen = True
         elif isinstance(event, ev.KnobChanged):
-            self.knob_changes[max(self.current, 0)] += 1
+            # the step it was made for: a change made as a step is about to be shown (between
+            # steps) comes before that step's StepStarted, when the runtime is already on it
+            index = min(self.rt.step_index, len(self.knob_changes) - 1)
+            self.knob_changes[max(index, 0)] += 1
         elif isinstance(event, ev.LearnerFlagged):
             self.flags[(self.current, event.flag)] += 1
 
@@ -1382,8 +1385,8 @@ def print_report(report: SimulationReport, out: TextIO) -> None:
     out.write(
         "  reached/done: share of all learners; median/p90: time on the step of those who "
         "completed it;\n  asked/unasked: hints shown per level (1 highlight, 2 concept, "
-        "3 demonstrate); dead: learners\n  who gave up there; knobs: difficulty changes while "
-        "the step was current.\n\n"
+        "3 demonstrate); dead: learners\n  who gave up there; knobs: difficulty changes made "
+        "for the step (as it was shown, or during it).\n\n"
     )
     if report.adaptivity:
         width = max(len("skill"), *(len(k.id) for k in report.skills))

@@ -54,6 +54,19 @@ def test_bundled_lesson_passes(lesson: str) -> None:
     assert "learners/s" in text and "s wall" in text
 
 
+def test_knob_changes_are_counted_on_the_steps_they_were_made_for() -> None:
+    # adaptivity only moves a knob that touches the learner's step; a change made as a step
+    # is shown comes before its StepStarted and still belongs to it, not to the step before
+    from adaptivity.difficulty import knob_steps
+
+    report, _ = run("pendulum-lab", 30, seed=1, workers=2)
+    touched = knob_steps(load_lesson("pendulum-lab").lesson)
+    tunable = {step for steps in touched.values() for step in steps}
+    changes = {s.id: s.knob_changes for s in report.steps}
+    assert sum(changes.values()) > 0
+    assert all(n == 0 for step, n in changes.items() if step not in tunable), changes
+
+
 # --- the fixtures: valid lessons the simulator must fail ----------------------------------------
 
 
