@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from adaptivity.config import AdaptivityConfig
+from adaptivity.priors import priors_from_yaml
 from engine.model.components import ACTIONS, PROPERTIES, Prop
 from engine.model.custom import custom_actions, custom_properties
 from engine.model.diagnostics import Diagnostic, Severity, did_you_mean
@@ -180,6 +182,7 @@ def check_lesson(loaded: LoadedLesson, path: str) -> list[Diagnostic]:
         _check_steps,
         _check_completion,
         _check_knob_use,
+        _check_adaptivity,
         _check_unused,
     ):
         check(ctx)
@@ -1027,6 +1030,77 @@ def _check_knob_use(ctx: _Ctx) -> None:
                 "gate an entity on it or remove the level",
                 "warning",
             )
+
+
+# --- adaptivity ------------------------------------------------------------------------------
+
+
+def _check_adaptivity(ctx: _Ctx) -> None:
+    """Priors for declared skills, a priors file that loads, thresholds the tutor accepts.
+
+    Each of these would otherwise stop the lesson as it starts (the tutor reads them when it
+    is built), far from the line that is wrong.
+    """
+    settings = ctx.loaded.lesson.adaptivity
+    for skill in settings.priors:
+        if skill not in ctx.skills:
+            ctx.report(
+                ("adaptivity", "priors", skill),
+                "unknown-skill",
+                f"priors for skill '{skill}', which is not declared in metadata.skills"
+                + (did_you_mean(skill, ctx.skills) or "; fix the id or declare the skill there"),
+                key=True,
+            )
+    if settings.priors_file:
+        _check_priors_file(ctx, settings.priors_file)
+    _check_thresholds(ctx, settings.thresholds)
+
+
+def _check_priors_file(ctx: _Ctx, relative: str) -> None:
+    loc = ("adaptivity", "priors_file")
+    folder = ctx.loaded.folder.resolve()
+    path = (folder / relative).resolve()
+    if not path.is_relative_to(folder):
+        ctx.report(loc, "bad-value", f"priors_file '{relative}' is outside the lesson folder")
+        return
+    if not path.is_file():
+        ctx.report(
+            loc,
+            "bad-value",
+            f"priors_file '{relative}' does not exist in the lesson folder; write it with "
+            f"'lesson fit LOG... -o {relative}' or remove the key",
+        )
+        return
+    try:
+        priors_from_yaml(path)
+    except (ValueError, OSError) as exc:
+        # the loader names the file by its full path: name it as the author wrote it
+        ctx.report(loc, "bad-value", str(exc).replace(str(path), f"priors_file '{relative}'"))
+
+
+def _check_thresholds(ctx: _Ctx, thresholds: dict[str, float | int]) -> None:
+    base = AdaptivityConfig()
+    known = {f for f in AdaptivityConfig.__dataclass_fields__}
+    fine: dict[str, float | int] = {}
+    for name, value in thresholds.items():
+        try:
+            base.with_overrides({name: value})
+        except ValueError as exc:
+            unknown = name not in known
+            ctx.report(
+                ("adaptivity", "thresholds", name),
+                "unknown-key" if unknown else "bad-value",
+                str(exc),
+                key=unknown,
+            )
+        else:
+            fine[name] = value
+    if len(fine) < len(thresholds):
+        return  # the rules between thresholds are checked once each one is right
+    try:
+        base.with_overrides(fine)
+    except ValueError as exc:
+        ctx.report(("adaptivity", "thresholds"), "bad-value", str(exc), key=True)
 
 
 # --- things declared but never used ---------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeAlias
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictFloat, StrictInt, field_validator, model_validator
 
 from engine.model.components import (
     Burette,
@@ -413,7 +413,7 @@ class AdaptivitySettings(Strict):
     priors_file: str | None = Field(
         None, description="a priors YAML written by 'lesson fit', relative to the lesson folder"
     )
-    thresholds: dict[str, float | int] = Field(
+    thresholds: dict[str, StrictInt | StrictFloat] = Field(
         default_factory=dict,
         description="overrides of adaptivity's thresholds, e.g. {proactive_quiet_s: 15}",
     )

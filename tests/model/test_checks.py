@@ -612,3 +612,65 @@ def test_assets_are_looked_up_in_the_lesson_and_the_project(tmp_path: Path) -> N
 def test_assets_cannot_leave_the_assets_folder(tmp_path: Path) -> None:
     found = run(tmp_path, entities=[{"id": "m", "model": "../secret.glb"}])
     assert "without a leading '/' or '..'" in one(found, "missing-asset").message
+
+
+# --- adaptivity settings ---------------------------------------------------------------------
+
+
+def test_a_misspelt_threshold_is_an_unknown_key_with_a_suggestion(tmp_path: Path) -> None:
+    found = run(tmp_path, adaptivity={"thresholds": {"idle_factr": 3}})
+    d = one(found, "unknown-key")
+    assert "unknown adaptivity setting 'idle_factr'; did you mean 'idle_factor'?" in d.message
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "says"),
+    [
+        ({"hysteresis": 0}, "'hysteresis' must be at least 1 (got 0)"),
+        ({"hysteresis": 1.5}, "'hysteresis' must be a whole number"),
+        ({"mastery": 1.2}, "'mastery' must lie in [0.0, 1.0]"),
+        ({"band_low": 0.9}, "the success band must hold the target"),
+        ({"proactive_quiet_s": -1}, "'proactive_quiet_s' must be positive"),
+    ],
+)
+def test_a_threshold_the_tutor_would_refuse_is_a_bad_value(
+    tmp_path: Path, thresholds: dict[str, float], says: str
+) -> None:
+    # the tutor reads these as the lesson starts: refused there, the lesson would not start
+    assert says in one(run(tmp_path, adaptivity={"thresholds": thresholds}), "bad-value").message
+
+
+def test_thresholds_right_one_by_one_can_still_clash(tmp_path: Path) -> None:
+    found = run(tmp_path, adaptivity={"thresholds": {"band_low": 0.75, "target_success": 0.72}})
+    assert "the success band must hold the target" in one(found, "bad-value").message
+    fine = {"band_low": 0.65, "target_success": 0.75, "hysteresis": 1, "idle_factor": 3}
+    assert run(tmp_path, adaptivity={"thresholds": fine}) == []
+
+
+def test_a_yes_no_is_not_a_number_of_one(tmp_path: Path) -> None:
+    # 'idle_gaze_share: true' is a slip, not 100 %: it must not pass as 1.0
+    found = run(tmp_path, adaptivity={"thresholds": {"idle_gaze_share": True}})
+    assert "idle_gaze_share" in one(found, "bad-value").message
+
+
+def test_priors_for_an_undeclared_skill(tmp_path: Path) -> None:
+    priors = {"doin": {"prior": 0.5, "learn": 0.2, "guess": 0.2, "slip": 0.1}}
+    d = one(run(tmp_path, adaptivity={"priors": priors}), "unknown-skill")
+    assert d.message.startswith("priors for skill 'doin'") and "did you mean 'doing'?" in d.message
+
+
+def test_a_priors_file_must_exist_inside_the_lesson_and_load(tmp_path: Path) -> None:
+    missing = one(run(tmp_path, adaptivity={"priors_file": "fitted.yaml"}), "bad-value")
+    assert "priors_file 'fitted.yaml' does not exist" in missing.message
+    assert "lesson fit" in missing.message
+    (tmp_path / "fitted.yaml").write_text("version: 7\n", encoding="utf-8")
+    broken = one(run(tmp_path, adaptivity={"priors_file": "fitted.yaml"}), "bad-value")
+    assert broken.message.startswith("priors_file 'fitted.yaml': not a priors file")
+    assert str(tmp_path) not in broken.message
+    outside = one(run(tmp_path, adaptivity={"priors_file": "../elsewhere.yaml"}), "bad-value")
+    assert "outside the lesson folder" in outside.message
+    (tmp_path / "fitted.yaml").write_text(
+        "version: 1\nskills:\n  doing: {prior: 0.4, learn: 0.2, guess: 0.2, slip: 0.1}\n",
+        encoding="utf-8",
+    )
+    assert run(tmp_path, adaptivity={"priors_file": "fitted.yaml"}) == []
