@@ -5,6 +5,10 @@ A recording is the ``--record`` log (xAPI statements, one per line) plus its ``.
 fresh runtime, no rendering, and compares the *decisions* (hints offered or delayed,
 difficulty changes, flags) with those in the log, decision by decision, by lesson time. A
 recorded session thereby becomes a regression test ("the hint still fires at 14 s").
+
+Each decision also carries its reason, as logged (what a teacher reads when asking "why did
+she get this hint?"). Reasons are not compared: a reworded reason is not a different decision.
+The report can show them, and says where today's reason differs from the logged one.
 """
 
 from __future__ import annotations
@@ -29,11 +33,19 @@ class ReplayError(Exception):
 
 @dataclass(frozen=True, order=True)
 class Decision:
-    """One decision, comparable between the log and the replay."""
+    """One decision, comparable between the log and the replay.
+
+    Attributes:
+        t: lesson time, rounded to the millisecond.
+        what: the decision ("hint compute_g/hints/2 offered", "knob x 1->0", ...).
+        detail: more that must match, if any.
+        why: its reason (trigger, numbers); not compared.
+    """
 
     t: float
     what: str
     detail: str = ""
+    why: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return f"{self.t:8.2f} s  {self.what}{f'  ({self.detail})' if self.detail else ''}"
@@ -46,17 +58,32 @@ class ReplayReport:
     matched: list[Decision] = field(default_factory=list)
     missing: list[Decision] = field(default_factory=list)
     extra: list[Decision] = field(default_factory=list)
+    #: matched decisions whose reason today differs from the logged one: (logged, today's)
+    reworded: list[tuple[Decision, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """Every logged decision happened again, at the same moment, and nothing else did."""
         return not self.missing and not self.extra
 
-    def lines(self) -> list[str]:
-        """The report, decision by decision, in time order."""
+    def lines(self, *, why: bool = False) -> list[str]:
+        """The report, decision by decision, in time order.
+
+        Args:
+            why: add each decision's reason under it (the logged one; an extra decision's
+                is today's), and today's where it reads differently.
+        """
         rows = [(d, "same   ") for d in self.matched]
         rows += [(d, "MISSING") for d in self.missing] + [(d, "EXTRA  ") for d in self.extra]
-        return [f"{mark} {d}" for d, mark in sorted(rows)]
+        now = {id(d): text for d, text in self.reworded}
+        out = []
+        for d, mark in sorted(rows, key=lambda row: row[0]):
+            out.append(f"{mark} {d}")
+            if why:
+                out.append(f"{'':21}why: {d.why or '(no reason logged)'}")
+                if id(d) in now:
+                    out.append(f"{'':17}why now: {now[id(d)] or '(none)'}")
+        return out
 
 
 def _from_statement(stmt: dict[str, Any]) -> Decision | None:
@@ -65,36 +92,43 @@ def _from_statement(stmt: dict[str, Any]) -> Decision | None:
         return None
     system = stmt.get("actor", {}).get("account", {}).get("name") == ADAPTIVITY_AGENT.account_name
     object_id = stmt["object"]["id"]
-    t = float(stmt["context"]["extensions"][ext("lesson-time")])
+    context = stmt["context"]["extensions"]
+    t = round(float(context[ext("lesson-time")]), 3)
     result = stmt.get("result", {}).get("extensions", {})
+    why = str(result.get(ext("reason")) or context.get(ext("reason")) or "")
     if verb == "asked" and "/hints/" in object_id:
-        return Decision(round(t, 3), f"hint {object_id.split('/steps/')[1]} on request")
+        asked = why or "the learner asked"
+        return Decision(t, f"hint {object_id.split('/steps/')[1]} on request", why=asked)
     if verb == "experienced" and system and "/hints/" in object_id:
-        return Decision(round(t, 3), f"hint {object_id.split('/steps/')[1]} offered")
+        trigger = context.get(ext("trigger"))
+        why = f"{trigger}: {why}" if trigger and why else str(trigger or why)
+        return Decision(t, f"hint {object_id.split('/steps/')[1]} offered", why=why)
     if verb == "adjusted":
         knob = result.get(ext("knob"))
-        return Decision(
-            round(t, 3),
-            f"knob {knob} {result.get(ext('from-level'))}->{result.get(ext('to-level'))}",
-        )
+        levels = f"{result.get(ext('from-level'))}->{result.get(ext('to-level'))}"
+        return Decision(t, f"knob {knob} {levels}", why=why)
     if verb == "flagged":
-        return Decision(round(t, 3), f"flag {result.get(ext('flag'))}")
+        return Decision(t, f"flag {result.get(ext('flag'))}", why=why)
     if verb == "skipped":
-        return Decision(round(t, 3), f"skip {object_id.split('/steps/')[1]}")
+        return Decision(t, f"skip {object_id.split('/steps/')[1]}", why=why)
     return None
 
 
 def _from_event(event: ev.LessonEvent) -> Decision | None:
     t = round(event.t, 3)
     if isinstance(event, ev.HintShown):
-        how = "on request" if event.requested else "offered"
-        return Decision(t, f"hint {event.step}/hints/{event.level} {how}")
+        what = f"hint {event.step}/hints/{event.level}"
+        if event.requested:
+            return Decision(t, f"{what} on request", why=event.reason or "the learner asked")
+        why = f"{event.trigger}: {event.reason}" if event.reason else event.trigger
+        return Decision(t, f"{what} offered", why=why)
     if isinstance(event, ev.KnobChanged):
-        return Decision(t, f"knob {event.knob} {event.from_level}->{event.to_level}")
+        what = f"knob {event.knob} {event.from_level}->{event.to_level}"
+        return Decision(t, what, why=event.reason)
     if isinstance(event, ev.LearnerFlagged):
-        return Decision(t, f"flag {event.flag}")
+        return Decision(t, f"flag {event.flag}", why=event.reason)
     if isinstance(event, ev.StepSkipped):
-        return Decision(t, f"skip {event.step}")
+        return Decision(t, f"skip {event.step}", why=event.reason)
     return None
 
 
@@ -104,8 +138,10 @@ def compare(logged: list[Decision], replayed: list[Decision]) -> ReplayReport:
     remaining = list(replayed)
     for d in logged:
         if d in remaining:
-            remaining.remove(d)
+            today = remaining.pop(remaining.index(d))
             report.matched.append(d)
+            if today.why != d.why:
+                report.reworded.append((d, today.why))
         else:
             report.missing.append(d)
     report.extra = remaining

@@ -193,6 +193,9 @@ def replay_command(
     lesson: Annotated[
         str | None, typer.Option(help="replay against this lesson (default: the recorded one)")
     ] = None,
+    why: Annotated[
+        bool, typer.Option("--why", help="show each decision's reason (and today's, if it differs)")
+    ] = False,
 ) -> None:
     """Re-run a recorded session (no rendering); exit 0 only if every decision happens again."""
     from engine.model import LessonError
@@ -207,7 +210,7 @@ def replay_command(
     except (ReplayError, OSError, ValueError, KeyError) as exc:
         typer.echo(f"lesson replay: {exc}", err=True)
         raise typer.Exit(1) from None
-    for line in report.lines():
+    for line in report.lines(why=why):
         typer.echo(line)
     verdict = "all decisions match" if report.ok else "decisions differ"
     typer.echo(

@@ -43,6 +43,30 @@ def test_replay_notices_when_todays_engine_decides_differently(tmp_path: Path) -
     assert "decisions differ" in proc.stdout
 
 
+def test_replay_says_why_and_where_a_reason_now_reads_differently(tmp_path: Path) -> None:
+    log = LESSONS_DIR / "pendulum-lab" / "recordings" / "struggling.jsonl"
+    proc = lesson_cli("replay", str(log), "--why", tmp=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    first = lines.index("same       60.10 s  hint hang_bob/hints/1 offered")
+    assert lines[first + 1].strip() == (
+        "why: idle with little gaze on the task: idle 60 s on 'hang_bob' > 2 x 30 s expected, "
+        "gaze on the task 0% < 30% of that time; no earlier hint"
+    )
+    assert "why now" not in proc.stdout  # today's engine gives the same reasons
+    # a threshold that changes a reason's numbers but none of the decisions
+    lesson = (LESSONS_DIR / "pendulum-lab" / "lesson.yaml").read_text(encoding="utf-8")
+    changed = lesson.replace(
+        "adaptivity:\n", "adaptivity:\n  thresholds: {idle_gaze_share: 0.31}\n"
+    )
+    (tmp_path / "lesson.yaml").write_text(changed, encoding="utf-8")
+    args = ("replay", str(log), "--why", "--lesson", str(tmp_path / "lesson.yaml"))
+    proc = lesson_cli(*args, tmp=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # reasons are not compared
+    now = [line.strip() for line in proc.stdout.splitlines() if "why now:" in line]
+    assert len(now) == 1 and "gaze on the task 0% < 31%" in now[0]
+
+
 def test_a_struggling_learner_gets_unasked_help_with_reasons(tmp_path: Path) -> None:
     log = tmp_path / "log.jsonl"
     script = LESSONS_DIR / "pendulum-lab" / "scripts" / "struggling.yaml"
