@@ -196,3 +196,36 @@ def test_the_index_links_every_page() -> None:
     for page in DOCS.glob("*.md"):
         if page.name != "README.md":
             assert f"]({page.name})" in index, f"docs/README.md does not link {page.name}"
+
+
+# --- the adaptivity page ------------------------------------------------------------------------
+
+ADAPTIVITY = DOCS / "adaptivity.md"
+
+
+def test_the_adaptivity_page_lists_every_threshold_with_its_default() -> None:
+    import dataclasses
+
+    from adaptivity.config import AdaptivityConfig
+
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", ADAPTIVITY.read_text(encoding="utf-8"), re.M)
+    listed = {name: float(default) for name, default in rows}
+    config = AdaptivityConfig()
+    fields = {f.name: float(getattr(config, f.name)) for f in dataclasses.fields(config)}
+    assert listed == fields
+
+
+def test_the_adaptivity_pages_examples_are_excerpts_of_the_pendulum_lab() -> None:
+    lesson = (REPO_ROOT / "lessons" / "pendulum-lab" / "lesson.yaml").read_text(encoding="utf-8")
+    found = blocks(ADAPTIVITY, "yaml")
+    assert found
+    for body in found:
+        assert body in lesson, f"not an excerpt of the pendulum lab:\n{body}"
+
+
+def test_the_adaptivity_pages_replay_output_is_what_replay_prints(tmp_path: Path) -> None:
+    log = REPO_ROOT / "lessons" / "pendulum-lab" / "recordings" / "struggling.jsonl"
+    proc = lesson_cli("replay", str(log), "--why", tmp=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (shown,) = blocks(ADAPTIVITY, "text")
+    assert shown in proc.stdout
