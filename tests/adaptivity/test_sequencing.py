@@ -14,6 +14,7 @@ from adaptivity.hints import HintPolicy
 from adaptivity.store import LearnerRecord
 from adaptivity.tutor import Tutor
 from engine.core import events as ev
+from engine.core.runtime import Runtime
 from engine.model.lesson import Lesson
 from engine.model.loader import load_lesson
 from engine.session import build_runtime
@@ -251,15 +252,21 @@ def test_without_the_declaration_nothing_is_skipped(pendulum: Lesson) -> None:
     assert rt.step is not None and rt.step.id == "hang_bob"
 
 
-def test_a_success_copied_from_the_demonstration_counts_as_a_failed_try(
-    pendulum: Lesson,
-) -> None:
+def _on_compute_g(pendulum: Lesson) -> tuple[Runtime, Tutor]:
+    """A runtime with its tutor, on compute_g (it asks g_value: pendulum-period)."""
     rt = build_runtime(pendulum, seed=1)
     tutor = rt.advisor
     assert isinstance(tutor, Tutor)
     rt.start()
-    rt.step_index = 3  # compute_g asks g_value (pendulum-period)
+    rt.step_index = 3
     rt.emit(ev.StepStarted(rt.t, "compute_g", 3, ""))  # the policies follow the step
+    return rt, tutor
+
+
+def test_a_success_copied_from_the_demonstration_counts_as_a_failed_try(
+    pendulum: Lesson,
+) -> None:
+    rt, tutor = _on_compute_g(pendulum)
     shown: list[ev.HintShown] = []
     rt.subscribe(lambda e: shown.append(e) if isinstance(e, ev.HintShown) else None)
     while not shown or shown[-1].rung != "demonstrate":
@@ -277,12 +284,7 @@ def test_a_success_copied_from_the_demonstration_counts_as_a_failed_try(
 def test_a_demonstration_reached_by_clicking_through_is_no_wheel_spinning_try(
     pendulum: Lesson,
 ) -> None:
-    rt = build_runtime(pendulum, seed=1)
-    tutor = rt.advisor
-    assert isinstance(tutor, Tutor)
-    rt.start()
-    rt.step_index = 3
-    rt.emit(ev.StepStarted(rt.t, "compute_g", 3, ""))  # the policies follow the step
+    rt, tutor = _on_compute_g(pendulum)
     flags: list[ev.LearnerFlagged] = []
     rt.subscribe(lambda e: flags.append(e) if isinstance(e, ev.LearnerFlagged) else None)
     while not tutor.hints.bottom_out_used("compute_g"):
