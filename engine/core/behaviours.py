@@ -82,6 +82,14 @@ class Behaviour:
         """Readable properties by name."""
         return {}
 
+    def property(self, name: str) -> float | None:
+        """One readable property, or None if this behaviour has no such property.
+
+        Conditions read one property every tick; a behaviour whose :meth:`properties` is
+        costly to build (a solution's concentrations) answers the common ones directly.
+        """
+        return self.properties().get(name)
+
     def set(self, prop: str, value: Any) -> None:
         """Set a property from a button action."""
         raise BehaviourError(f"'{self.entity}' has no settable property '{prop}'")
@@ -236,6 +244,14 @@ class ContainerBehaviour(Behaviour):
         props.update({k.lower(): v for k, v in self.solution.concentrations().items()})
         return props
 
+    def property(self, name: str) -> float | None:
+        # pH and volume are what conditions read while a burette runs: skip the solutes
+        if name == "ph":
+            return self.ph
+        if name == "volume":
+            return self.solution.volume
+        return super().property(name)
+
 
 class BuretteBehaviour(Behaviour):
     """Dispenses its own container's liquid into another container while the tap is open."""
@@ -366,11 +382,10 @@ class PhMeterBehaviour(Behaviour):
         self._settled = False
 
     def _true_ph(self) -> float | None:
-        zone = self.runtime.world.entities[self.entity].in_zone
-        target = self.probe_in or zone
-        if target is None or target not in self.runtime.containers:
-            return None
-        return self.runtime.container(target).ph
+        rt = self.runtime
+        target = self.probe_in or rt.world.entities[self.entity].in_zone
+        container = rt.containers.get(target) if target is not None else None
+        return container.ph if container is not None else None
 
     @property
     def ticking(self) -> bool:
@@ -386,7 +401,7 @@ class PhMeterBehaviour(Behaviour):
             self.runtime.mark_label(self.entity)
         # one measurement per settling, once the display shows what it will keep showing:
         # the reading a learner would note down
-        settled = self._steady()
+        settled = self._steady(true)
         if settled and not self._settled:
             self.runtime.record_measurement(self.entity, "ph", self.meter.reading, "pH")
         self._settled = settled
@@ -395,7 +410,7 @@ class PhMeterBehaviour(Behaviour):
         true = self._true_ph()
         if true is None:
             return 0
-        if self._steady():
+        if self._steady(true):
             # settled and measured: the display keeps what it shows until the liquid changes
             return FOREVER if self._settled else 0
         # settling: every tick before the one that settles it (and records the measurement)
@@ -425,9 +440,13 @@ class PhMeterBehaviour(Behaviour):
     def measurement(self) -> float | None:
         return self.meter.reading if self._steady() else None
 
-    def _steady(self) -> bool:
-        """The probe is in a liquid and the display shows what it will keep showing."""
-        true = self._true_ph()
+    def _steady(self, true: float | None = None) -> bool:
+        """The probe is in a liquid and the display shows what it will keep showing.
+
+        ``true``: the pH around the probe, if the caller has just looked it up.
+        """
+        if true is None:
+            true = self._true_ph()
         return (
             true is not None and self.meter.settled and self.meter.reading == self.meter.read(true)
         )

@@ -151,6 +151,8 @@ class Runtime:
                     PluginBehaviour(entity, self, spec)
                 )
         self._ticking = [b for bs in self.behaviours.values() for b in bs]
+        #: per step: whether its condition reads simulated state, so is checked every tick
+        self._recheck = [needs_tick(s.complete_when) for s in self.lesson.steps]
 
     # --- listeners and emitting ------------------------------------------------------------
 
@@ -330,8 +332,8 @@ class Runtime:
                     self.heard.add(entity)
                     self.emit(ev.NarrationFinished(self.t, entity=entity))
                     self._check_step()
-        step = self.step
-        if step is not None and needs_tick(step.complete_when):
+        index = self.step_index
+        if 0 <= index < len(self._recheck) and self._recheck[index]:
             self._check_step()
         if self.pending_hint is not None and self.t >= self.pending_hint[0]:
             trigger = self.pending_hint[1]
@@ -732,9 +734,9 @@ class Runtime:
         """A simulated property ``entity.property`` (KeyError if unknown)."""
         entity, prop = ref.split(".", 1)
         for b in self.behaviours.get(entity, []):
-            props = b.properties()
-            if prop in props:
-                return props[prop]
+            value = b.property(prop)
+            if value is not None:
+                return value
         raise KeyError(ref)
 
     def knob_value(self, knob: str) -> float:

@@ -207,6 +207,17 @@ class Solution:
         moles = {name: c * volume for name, c in (solutes or {}).items()}
         return cls(volume, moles, indicator)
 
+    @classmethod
+    def _checked(cls, volume: float, moles: dict[str, float], indicator: str | None) -> Solution:
+        """A solution from parts already checked and resolved (a portion of a valid one).
+
+        A running burette takes a portion every tick; validating and resolving its
+        formulas again each time cost more than the transfer itself.
+        """
+        made = cls.__new__(cls)
+        made.volume, made.moles, made.indicator = volume, moles, indicator
+        return made
+
     @property
     def empty(self) -> bool:
         """True when there is no liquid to speak of."""
@@ -240,10 +251,10 @@ class Solution:
         if not volume >= 0.0:
             raise ValueError(f"volume must be ≥ 0, got {volume}")
         if self.empty or volume <= 0.0:
-            return Solution(0.0, {}, self.indicator)
+            return Solution._checked(0.0, {}, self.indicator)
         if volume >= self.volume * (1.0 - 1e-12):
             # Pouring it all out must leave exactly nothing, not 1e-19 L of strong acid.
-            taken = Solution(self.volume, self.moles, self.indicator)
+            taken = Solution._checked(self.volume, self.moles, self.indicator)
             self.volume, self.moles = 0.0, {}
             return taken
         fraction = volume / self.volume
@@ -251,7 +262,7 @@ class Solution:
         for name, n in portion.items():
             self.moles[name] -= n
         self.volume -= volume
-        return Solution(volume, portion, self.indicator)
+        return Solution._checked(float(volume), portion, self.indicator)
 
     def pour_in(self, other: Solution) -> None:
         """Add all of ``other`` to this solution (``other`` is left unchanged).

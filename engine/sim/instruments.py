@@ -6,6 +6,7 @@ quantised to its resolution and, for the pH meter, lagging behind while its elec
 
 from __future__ import annotations
 
+import functools
 import math
 
 
@@ -25,8 +26,14 @@ def quantize(value: float, resolution: float) -> float:
         return value
     # Rounding the quotient first stops 0.0125/0.001 = 12.4999... from rounding down.
     steps = math.floor(round(value / resolution, 9) + 0.5)
-    digits = max(0, -math.floor(math.log10(resolution))) + 3
-    return round(steps * resolution, digits)
+    return round(steps * resolution, _digits(resolution))
+
+
+@functools.lru_cache(maxsize=64)
+def _digits(resolution: float) -> int:
+    """Decimals that keep a multiple of ``resolution`` exact once rounded (an instrument has
+    one resolution, and a reading is taken every tick: worth remembering)."""
+    return max(0, -math.floor(math.log10(resolution))) + 3
 
 
 class Stopwatch:
@@ -176,10 +183,19 @@ class PhMeter:
         self.time_constant = time_constant
         self._value = initial_ph
         self._target = math.nan
+        self._resolution = 10.0**-decimals
+        # the last pH rounded by read(), and the electrode value last rounded for the display:
+        # both are read several times a tick (and alternate, so each has its own memo)
+        self._read_of = self._shown_of = math.nan
+        self._read = self._shown = math.nan
 
     def read(self, ph: float) -> float:
         """The display for a true pH once settled, rounded to :attr:`decimals`."""
-        return quantize(ph, 10.0**-self.decimals)
+        if ph == self._read_of:
+            return self._read
+        shown = quantize(ph, self._resolution)
+        self._read_of, self._read = ph, shown
+        return shown
 
     def step(self, dt: float, true_ph: float) -> None:
         """Advance the electrode by ``dt`` seconds in a liquid of pH ``true_ph``.
@@ -261,7 +277,10 @@ class PhMeter:
         """What the display shows: the electrode value rounded, nan with the probe out."""
         if not self.in_liquid:
             return math.nan
-        return self.read(self._value)
+        value = self._value
+        if value != self._shown_of:
+            self._shown_of, self._shown = value, quantize(value, self._resolution)
+        return self._shown
 
     @property
     def settled(self) -> bool:
