@@ -8,6 +8,7 @@ about it. Codes are those of :data:`engine.model.diagnostics.CODES`. Warnings (s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -1080,7 +1081,7 @@ def _check_priors_file(ctx: _Ctx, relative: str) -> None:
 
 def _check_thresholds(ctx: _Ctx, thresholds: dict[str, float | int]) -> None:
     base = AdaptivityConfig()
-    known = {f for f in AdaptivityConfig.__dataclass_fields__}
+    known = {f.name for f in dataclasses.fields(AdaptivityConfig)}
     fine: dict[str, float | int] = {}
     for name, value in thresholds.items():
         try:
