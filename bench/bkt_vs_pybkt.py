@@ -55,7 +55,11 @@ from adaptivity.fit import (  # noqa: E402
     simulate_bkt,
 )
 
-PYBKT_REQUIREMENTS = ["numpy<2", "pandas<3", "scikit-learn<1.7", "setuptools<81", "wheel"]
+# pyBKT goes in with --no-deps (so pip cannot swap the pinned numpy): its own imports are
+# listed here, requests included (pyBKT.util.data_helper imports it at import time)
+PYBKT_REQUIREMENTS = [
+    "numpy<2", "pandas<3", "scikit-learn<1.7", "requests", "setuptools<81", "wheel",
+]  # fmt: skip
 PYBKT = "pybkt==1.4.3"
 SKILLS = {
     "s0": BktParams(prior=0.2, learn=0.10, guess=0.20, slip=0.10),
@@ -78,8 +82,10 @@ def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
+# the model importable (all its imports there) and its E-step the compiled one
 _CHECK = (
-    "import pyBKT.fit.E_step as e, sys; sys.exit(0 if e.__file__.endswith(('.so', '.pyd')) else 3)"
+    "import pyBKT.models, pyBKT.fit.E_step as e, sys; "
+    "sys.exit(0 if e.__file__.endswith(('.so', '.pyd')) else 3)"
 )
 
 
