@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from pydantic import BaseModel, ValidationError
+
 from adaptivity.config import AdaptivityConfig
 from adaptivity.priors import priors_from_yaml
 from engine.model.components import ACTIONS, PROPERTIES, Prop
@@ -457,8 +459,9 @@ def _check_button(ctx: _Ctx, loc: Loc, entity: Entity) -> None:
                 _action(ctx, (*aloc, "call"), *parts)
         elif action.set is not None:
             prop = _property(ctx, (*aloc, "set"), action.set, "'set'", settable=True)
-            if prop is not None:
-                _check_set_value(ctx, aloc, action.value, prop)
+            if prop is not None and _check_set_value(ctx, aloc, action.value, prop):
+                entity_id, name = action.set.split(".", 1)
+                _check_set_range(ctx, aloc, ctx.entities[entity_id], name, action.value)
 
 
 def _action(ctx: _Ctx, loc: Loc, entity_id: str, name: str) -> None:
@@ -477,10 +480,12 @@ def _action(ctx: _Ctx, loc: Loc, entity_id: str, name: str) -> None:
         )
 
 
-def _check_set_value(ctx: _Ctx, loc: Loc, value: float | str | None, prop: Prop) -> None:
+def _check_set_value(ctx: _Ctx, loc: Loc, value: float | str | None, prop: Prop) -> bool:
+    """Report a missing value or one of the wrong kind; True if it is a fine quantity."""
     if value is None:
         ctx.report(loc, "missing-key", "a 'set' action needs the 'value' to set")
-    elif prop.dimension is None:
+        return False
+    if prop.dimension is None:
         if not _is_number(value):
             ctx.report(
                 (*loc, "value"),
@@ -488,11 +493,34 @@ def _check_set_value(ctx: _Ctx, loc: Loc, value: float | str | None, prop: Prop)
                 f"'{value}' is not a plain number; this "
                 "property has no unit, so write just the number",
             )
-    else:
+            return False
+        return True
+    try:
+        parse_quantity(value, prop.dimension)
+    except UnitError as exc:
+        ctx.report((*loc, "value"), "bad-unit", str(exc))
+        return False
+    return True
+
+
+def _check_set_range(
+    ctx: _Ctx, loc: Loc, entity: Entity, name: str, value: float | str | None
+) -> None:
+    """A value the component itself could not take (a 180° pendulum, a 0 m string) would be
+    refused when the button is pressed, mid-lesson: say so here. The component's own model
+    is the judge, so the rules live in one place."""
+    for component in entity.components().values():
+        if not isinstance(component, BaseModel) or name not in type(component).model_fields:
+            continue
         try:
-            parse_quantity(value, prop.dimension)
-        except UnitError as exc:
-            ctx.report((*loc, "value"), "bad-unit", str(exc))
+            type(component).model_validate({**component.model_dump(), name: value})
+        except ValidationError as exc:
+            why = exc.errors()[0]["msg"]
+            ctx.report(
+                (*loc, "value"),
+                "bad-value",
+                f"'{entity.id}.{name}' cannot be set to {value!r}: {why[:1].lower()}{why[1:]}",
+            )
 
 
 def _is_number(value: float | str) -> bool:

@@ -8,7 +8,7 @@ runtime behaviour lives in :mod:`engine.core.behaviours` (pure) and the presenta
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -121,9 +121,11 @@ class Pendulum(Strict):
     """
 
     bob: Id
-    length: Length = 1.0
-    g: Acceleration = 9.81
-    amplitude: Angle = Field(10.0, description="release angle from the vertical")
+    length: Length = Field(1.0, gt=0)
+    g: Acceleration = Field(9.81, gt=0)
+    amplitude: Angle = Field(
+        10.0, gt=-180, lt=180, description="release angle from the vertical (under 180°)"
+    )
     damping: float = Field(0.0, ge=0, description="linear damping coefficient, 1/s")
     plane_heading: Angle = Field(
         0.0, description="the vertical plane of the swing, degrees about Z"
@@ -133,8 +135,8 @@ class Pendulum(Strict):
 class Liquid(Strict):
     """What a container holds: a volume and the concentrations of its solutes."""
 
-    volume: Volume = 0.0
-    solutes: dict[str, Concentration] = Field(
+    volume: Volume = Field(0.0, ge=0)
+    solutes: dict[str, Annotated[Concentration, Field(ge=0)]] = Field(
         default_factory=dict, description="species -> concentration, e.g. {HCl: 0.1 mol/L}"
     )
     indicator: str | None = Field(
@@ -145,7 +147,7 @@ class Liquid(Strict):
 class Container(Strict):
     """A vessel holding a liquid (beaker, flask, burette)."""
 
-    capacity: Volume
+    capacity: Volume = Field(..., gt=0)
     liquid: Liquid = Field(default_factory=Liquid)
 
 
@@ -153,9 +155,9 @@ class Burette(Strict):
     """A burette dispensing its container's liquid into ``into`` while its tap is open."""
 
     into: Id
-    flow: Flow = Field(0.5e-3 / 1.0, description="flow with the tap open (default 0.5 mL/s)")
+    flow: Flow = Field(0.5e-3 / 1.0, gt=0, description="flow with the tap open (default 0.5 mL/s)")
     drop: Volume = Field(
-        0.05e-3, description="one drop, dispensed by a 'drop' action (default 0.05 mL)"
+        0.05e-3, gt=0, description="one drop, dispensed by a 'drop' action (default 0.05 mL)"
     )
 
 
@@ -176,13 +178,13 @@ class Ruler(Strict):
     """A tape or ruler that reads a length property of another entity (e.g. a pendulum)."""
 
     measures: str = Field(..., description="'<entity>.<property>' it reads, e.g. 'pendulum.length'")
-    resolution: Length = 0.001
+    resolution: Length = Field(0.001, gt=0)
 
 
 class Scale(Strict):
     """A balance reading the mass placed on it (sum of ``mass`` of entities in its snap zone)."""
 
-    resolution: Mass = 0.0001
+    resolution: Mass = Field(0.0001, gt=0)
 
 
 InfoPanel.model_rebuild()

@@ -307,7 +307,7 @@ class Step(Strict):
     title: str = ""
     instruction: str
     skills: list[Id] = Field(default_factory=list)
-    expected_time: Duration = 60.0
+    expected_time: Duration = Field(60.0, gt=0)
     ask: Id | None = Field(None, description="a question shown with this step")
     narration: Id | None = Field(
         None, description="an entity whose narration plays when the step starts"

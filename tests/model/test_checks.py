@@ -674,3 +674,51 @@ def test_a_priors_file_must_exist_inside_the_lesson_and_load(tmp_path: Path) -> 
         encoding="utf-8",
     )
     assert run(tmp_path, adaptivity={"priors_file": "fitted.yaml"}) == []
+
+
+# --- values a simulation cannot take ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("swap", "where"),
+    [
+        ({"id": "pivot", "pendulum": {"bob": "bob", "length": "0 m"}}, "pendulum.length"),
+        ({"id": "pivot", "pendulum": {"bob": "bob", "g": 0}}, "pendulum.g"),
+        ({"id": "pivot", "pendulum": {"bob": "bob", "amplitude": "180 deg"}}, "amplitude"),
+        ({"id": "flask", "container": {"capacity": "0 mL"}}, "container.capacity"),
+        (
+            {"id": "flask", "container": {"capacity": "1 L", "liquid": {"volume": "-5 mL"}}},
+            "liquid.volume",
+        ),
+        (
+            {"id": "flask", "container": {"capacity": "1 L", "liquid": {"solutes": {"HCl": -1}}}},
+            "liquid.solutes",
+        ),
+    ],
+)
+def test_a_simulation_value_the_engine_would_refuse_is_a_located_error(
+    tmp_path: Path, swap: dict[str, Any], where: str
+) -> None:
+    # each used to pass validation and stop the lesson as it started
+    d = one(run(tmp_path, replace={swap["id"]: swap}), "bad-value")
+    assert where in d.message
+
+
+def test_a_burette_that_never_flows_and_a_step_with_no_time_are_errors(tmp_path: Path) -> None:
+    burette = {"id": "tap", "container": {"capacity": "50 mL"}}
+    burette["burette"] = {"into": "flask", "flow": "0 mL/s"}
+    assert "burette.flow" in one(run(tmp_path, entities=[burette]), "bad-value").message
+    found = run(tmp_path, step(PLACE, expected_time="0 s"))
+    assert "expected_time" in one(found, "bad-value").message
+
+
+def test_a_button_may_not_set_what_the_simulation_cannot_take(tmp_path: Path) -> None:
+    def button(value: str) -> dict[str, Any]:
+        actions = [{"set": "pivot.amplitude", "value": value}]
+        return {"id": "swing", "button": {"actions": actions}}
+
+    d = one(run(tmp_path, entities=[button("180 deg")]), "bad-value")
+    assert (
+        d.message == "'pivot.amplitude' cannot be set to '180 deg': input should be less than 180"
+    )
+    assert run(tmp_path, entities=[button("30 deg")]) == []
