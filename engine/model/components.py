@@ -77,7 +77,7 @@ class PointOfInterest(Strict):
     """A place the learner visits by walking within ``radius`` of it."""
 
     title: str
-    radius: Length = 2.0
+    radius: Length = Field(2.0, gt=0)
 
 
 class InfoPanel(Strict):
@@ -85,7 +85,7 @@ class InfoPanel(Strict):
 
     title: str = ""
     body: str = ""
-    width: Length = 1.2
+    width: Length = Field(1.2, gt=0)
     timeline: list[TimelineEntry] = Field(
         default_factory=list, description="dated entries shown as a timeline"
     )

@@ -112,11 +112,11 @@ class Geometry(Strict):
     """A primitive shape; unused dimensions are ignored (A-Frame's ``geometry``)."""
 
     primitive: Literal["box", "sphere", "cylinder", "cone", "plane", "torus"]
-    width: Length = 1.0
-    depth: Length = 1.0
-    height: Length = 1.0
-    radius: Length = 0.5
-    tube: Length = Field(0.1, description="torus tube radius")
+    width: Length = Field(1.0, gt=0)
+    depth: Length = Field(1.0, gt=0)
+    height: Length = Field(1.0, gt=0)
+    radius: Length = Field(0.5, gt=0)
+    tube: Length = Field(0.1, gt=0, description="torus tube radius")
     segments: int = Field(24, ge=3, le=128)
 
 
@@ -135,7 +135,7 @@ class Text(Strict):
     """A text label attached to the entity."""
 
     value: str
-    size: Length = Field(0.08, description="letter height")
+    size: Length = Field(0.08, gt=0, description="letter height")
     color: Color = "#111111"
     offset: Vec3 = (0.0, 0.0, 0.0)
     billboard: bool = Field(True, description="always face the viewer")
@@ -158,6 +158,19 @@ class Entity(Strict):
     position: Vec3 = (0.0, 0.0, 0.0)
     rotation: Vec3 = Field((0.0, 0.0, 0.0), description="[heading, pitch, roll] in degrees")
     scale: float | Vec3 = 1.0
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_not_flat(cls, value: float | Vec3) -> float | Vec3:
+        # a zero scales the entity flat (invisible, and a singular transform); a negative
+        # uniform scale turns it inside out: neither is what an author means
+        if isinstance(value, int | float):
+            if value <= 0:
+                raise ValueError(f"scale must be greater than 0 (got {value:g})")
+        elif any(c == 0 for c in value):
+            raise ValueError(f"no scale component may be 0 (got {list(value)})")
+        return value
+
     geometry: Geometry | None = None
     model: str | None = Field(None, description="glTF/GLB file under assets/")
     material: Material | None = None

@@ -694,6 +694,12 @@ def test_a_priors_file_must_exist_inside_the_lesson_and_load(tmp_path: Path) -> 
             {"id": "flask", "container": {"capacity": "1 L", "liquid": {"solutes": {"HCl": -1}}}},
             "liquid.solutes",
         ),
+        # and things that ran but could never be seen or reached
+        ({"id": "sign", "point_of_interest": {"title": "Sign", "radius": 0}}, "radius"),
+        ({"id": "ball", "grabbable": {}, "geometry": {"primitive": "box", "width": -1}}, "width"),
+        ({"id": "bowl", "snap_zone": {}, "text": {"value": "Bowl", "size": 0}}, "text.size"),
+        ({"id": "bowl", "snap_zone": {}, "scale": 0}, "scale must be greater than 0"),
+        ({"id": "bowl", "snap_zone": {}, "scale": [1, 0, 1]}, "no scale component may be 0"),
     ],
 )
 def test_a_simulation_value_the_engine_would_refuse_is_a_located_error(
