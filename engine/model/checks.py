@@ -582,6 +582,12 @@ def _check_questions(ctx: _Ctx) -> None:
                 _property(
                     ctx, (*loc, "common_wrong", j, "value", "ref"), wrong.value.ref, "the value"
                 )
+            if wrong.tolerance < 0:
+                ctx.report(
+                    (*loc, "common_wrong", j, "tolerance"),
+                    "bad-value",
+                    "a tolerance is a distance and cannot be negative; write e.g. '5 %'",
+                )
         if answer is not None and prop is not None:
             _check_answer_unit(ctx, loc, question, answer, prop)
         _check_tolerance(ctx, (*loc, "tolerance"), question.tolerance, continuous=prop is not None)
@@ -603,7 +609,14 @@ def _check_answer_unit(ctx: _Ctx, loc: Loc, question: Question, answer: Ref, pro
 
 def _check_skills(ctx: _Ctx, loc: Loc, skills: list[str]) -> None:
     for j, skill in enumerate(skills):
-        if skill not in ctx.skills:
+        if skill in skills[:j]:
+            ctx.report(
+                (*loc, "skills", j),
+                "bad-value",
+                f"skill '{skill}' is listed twice; each attempt would count twice as "
+                "evidence of it: list it once",
+            )
+        elif skill not in ctx.skills:
             ctx.report(
                 (*loc, "skills", j),
                 "unknown-skill",

@@ -728,3 +728,15 @@ def test_a_button_may_not_set_what_the_simulation_cannot_take(tmp_path: Path) ->
         d.message == "'pivot.amplitude' cannot be set to '180 deg': input should be less than 180"
     )
     assert run(tmp_path, entities=[button("30 deg")]) == []
+
+
+def test_a_skill_listed_twice_would_count_twice(tmp_path: Path) -> None:
+    d = one(run(tmp_path, step(PLACE, skills=["doing", "doing"])), "bad-value")
+    assert d.message.startswith("skill 'doing' is listed twice")
+
+
+def test_a_common_wrong_answer_needs_a_tolerance_that_can_match(tmp_path: Path) -> None:
+    wrong = {"value": 2, "tolerance": "-10 %", "feedback": "Doubled."}
+    q = {"id": "q", "prompt": "?", "kind": "numeric", "answer": 1, "common_wrong": [wrong]}
+    d = one(run(tmp_path, step(PLACE, ask="q"), questions=[q]), "bad-value")
+    assert "cannot be negative" in d.message
