@@ -221,7 +221,7 @@ class Outcome:
     unknown_at_window: set[str] = field(default_factory=set)
     flagged_known: set[str] = field(default_factory=set)
     reachable: list[bool] = field(default_factory=list)
-    time_by: Counter[str] = field(default_factory=Counter)
+    time_by: dict[str, float] = field(default_factory=dict)
 
 
 def _knob_refs(node: Any) -> Iterator[str]:
@@ -503,7 +503,7 @@ class Practice:
                     return True
             return until()
         finally:
-            self.out.time_by[doing] += rt.t - start
+            self.out.time_by[doing] = self.out.time_by.get(doing, 0.0) + rt.t - start
 
     def _advance(self, tick: int) -> None:
         """Run the runtime to ``tick``: the same events as ticking through, at the same ticks
@@ -654,7 +654,8 @@ class Practice:
         model = self.lesson.entity(entity)
         component = next(c for c in PROPERTIES if getattr(model, c, None) is not None)
         dimension = PROPERTIES[component][prop].dimension or "fraction"
-        right, wrong = [], []
+        right: list[str] = []
+        wrong: list[str] = []
         for e in self.lesson.entities:
             for action in e.button.actions if e.button is not None else ():
                 if action.set == measures and action.value is not None:
@@ -726,7 +727,9 @@ def with_guidance(lesson: Lesson, levels: int, *, per_step: bool = False) -> Les
     the middle) that touches every step, or one such knob per step (``guidance_<step>``): each
     step gets a guide card, shown only at the easiest level and pointed at by the step's first
     hint (what-if, see the docstring)."""
-    knobs, guides, steps = [], [], []
+    knobs: list[Knob] = []
+    guides: list[Entity] = []
+    steps: list[Step] = []
     for step in lesson.steps:
         guide, knob = f"guide_{step.id}", f"guidance_{step.id}" if per_step else "guidance"
         if not knobs or per_step:
@@ -890,24 +893,27 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
     )
     all_pairs: list[tuple[float, float]] = []
     for p in learners:
-        on = {r.seed: r for r in by[(p, True)]}
-        off = {r.seed: r for r in by[(p, False)]}
+        on_seed = {r.seed: r for r in by[(p, True)]}
+        off_seed = {r.seed: r for r in by[(p, False)]}
         # a learner that hits the cap counts with its (lower-bound) practice time
         pairs = [
-            (on[s].mastered_at or on[s].lesson_time, off[s].mastered_at or off[s].lesson_time)
-            for s in sorted(on)
+            (
+                on_seed[s].mastered_at or on_seed[s].lesson_time,
+                off_seed[s].mastered_at or off_seed[s].lesson_time,
+            )
+            for s in sorted(on_seed)
         ]
         all_pairs += pairs
-        m_on = sum(r.mastered_at is not None for r in on.values())
-        m_off = sum(r.mastered_at is not None for r in off.values())
+        m_on = sum(r.mastered_at is not None for r in on_seed.values())
+        m_off = sum(r.mastered_at is not None for r in off_seed.values())
         ratio, lo, hi = _ratio_ci(pairs)
         runs_on, runs_off = (
-            _mean([r.runs for r in on.values()]),
-            _mean([r.runs for r in off.values()]),
+            _mean([r.runs for r in on_seed.values()]),
+            _mean([r.runs for r in off_seed.values()]),
         )
         runs = f"{runs_on:.1f}/{runs_off:.1f}"
         print(
-            f"   {p:<14}{f'{m_on}/{m_off} of {len(on)}':>16}"
+            f"   {p:<14}{f'{m_on}/{m_off} of {len(on_seed)}':>16}"
             f"{_mean([a for a, _ in pairs]):>9.0f}s{_mean([b for _, b in pairs]):>9.0f}s"
             f"{statistics.median([a for a, _ in pairs]):>10.0f}s"
             f"{statistics.median([b for _, b in pairs]):>10.0f}s{runs:>13}"
@@ -943,11 +949,11 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
         return n, inside / n, below / n, (n - inside - below) / n, reach / n
 
     for p in profiles:
-        n, a, b, c, r = shares(by[(p, True)], True)
-        _, d, e, f, g = shares(by[(p, False)], False)
+        n, a, b, c, reach_on = shares(by[(p, True)], True)
+        _, d, e, f, reach_off = shares(by[(p, False)], False)
         print(
-            f"   {p:<14}{n:>9}{a:>9.1%}{b:>8.1%}{c:>8.1%}{r:>8.1%}   | {'':>21}"
-            f"{d:>8.1%}{e:>8.1%}{f:>8.1%}{g:>8.1%}"
+            f"   {p:<14}{n:>9}{a:>9.1%}{b:>8.1%}{c:>8.1%}{reach_on:>8.1%}   | {'':>21}"
+            f"{d:>8.1%}{e:>8.1%}{f:>8.1%}{reach_off:>8.1%}"
         )
     on_t, off_t = totals[True], totals[False]
     band_on = on_t[1] / on_t[0]
@@ -971,7 +977,9 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
         n = len(spins) or 1
 
         def hit(r: Outcome, which: int) -> bool:
-            return any(f[0] == r.blocked and f[which] <= WINDOW for f in r.spin_flags)
+            return any(
+                s == r.blocked and (t if which == 1 else m) <= WINDOW for s, t, m in r.spin_flags
+            )
 
         true_hits = [r for r in spins if hit(r, 1)]
         model_hits = [r for r in spins if hit(r, 2)]
@@ -1067,13 +1075,14 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
         "tutor acts on stalls (unasked hints) and hints (delays for gaming), not on thinking "
         "or acting"
     )
-    print(f"   {'profile':<14}" + "".join(f"{d:>16}" for d in (*DOING, "total")))
+    print(f"   {'profile':<14}" + "".join(f"{name:>16}" for name in (*DOING, "total")))
     for p in profiles:
         on, off = by[(p, True)], by[(p, False)]
-        cells = [
-            f"{_mean([r.time_by[d] for r in on]):>7.0f} /{_mean([r.time_by[d] for r in off]):>6.0f}"
-            for d in DOING
-        ]
+        cells = []
+        for doing in DOING:
+            spent_on = _mean([r.time_by.get(doing, 0.0) for r in on])
+            spent_off = _mean([r.time_by.get(doing, 0.0) for r in off])
+            cells.append(f"{spent_on:>7.0f} /{spent_off:>6.0f}")
         cells.append(
             f"{_mean([r.lesson_time for r in on]):>7.0f} /"
             f"{_mean([r.lesson_time for r in off]):>6.0f}"
