@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from adaptivity.config import AdaptivityConfig
 from adaptivity.priors import priors_from_yaml
-from engine.model.components import ACTIONS, PROPERTIES, Prop
+from engine.model.components import ACTIONS, PROPERTIES, Liquid, Prop
 from engine.model.custom import custom_actions, custom_properties
 from engine.model.diagnostics import Diagnostic, Severity, did_you_mean
 from engine.model.lesson import (
@@ -42,6 +42,7 @@ from engine.model.lint import lint_lesson
 from engine.model.loader import LoadedLesson, Loc
 from engine.model.units import BASE_UNIT, UNITS, UnitError, parse_quantity
 from engine.paths import ASSETS_DIR
+from engine.sim import chemistry
 
 #: instrument component -> the property a ``measured`` condition reads from it
 INSTRUMENTS: dict[str, str] = {
@@ -908,13 +909,80 @@ def _never_state(ctx: _Ctx, loc: Loc, state: StateCheck) -> list[Why]:
         return []
     floor, ceiling = PHYSICAL_RANGE[dimension]
     if low <= ceiling and high >= floor:
-        return []
+        return _never_ph(ctx, loc, state) if dimension == "ph" else []
     unit = BASE_UNIT[dimension]
     why = (
         f"'{state.ref}' is a {dimension}, always {_span(floor, ceiling, unit)}, never "
         f"{_span(low, high, unit)}; fix the range (min and max are in {unit})"
     )
     return [((*loc, "min" if low > ceiling else "max"), why)]
+
+
+def _never_ph(ctx: _Ctx, loc: Loc, state: StateCheck) -> list[Why]:
+    """A container's pH range the lesson's liquids can never reach (an end point past what
+    the burette holds, a burette of water, a flask nothing flows into)."""
+    container = state.ref.partition(".")[0]
+    reach = _reachable_ph(ctx, container)
+    if reach is None:
+        return []
+    (lowest, highest), source = reach
+    low, high = _bounds(state)
+    if low <= highest + 1e-9 and high >= lowest - 1e-9:
+        return []
+    can = f"{lowest:.2f}" if highest - lowest < 0.005 else f"{lowest:.2f} to {highest:.2f}"
+    why = (
+        f"'{state.ref}' can only be {can} ({source}), never {_span(low, high, 'pH')}; "
+        "fix the range or the liquids"
+    )
+    return [((*loc, "min" if low > highest else "max"), why)]
+
+
+#: volumes of titrant tried between none and all of a burette (the pH curve is smooth)
+_TITRATION_STEPS = 200
+
+
+def _reachable_ph(ctx: _Ctx, container: str) -> tuple[tuple[float, float], str] | None:
+    """The lowest and highest pH a container's liquid can take, and where from; None when
+    the check does not apply (no such container, several inflows, unknown chemistry)."""
+    entity = ctx.entities.get(container)
+    if entity is None or entity.container is None:
+        return None
+    inflows = [
+        e for e in ctx.entities.values() if e.burette is not None and e.burette.into == container
+    ]
+    if len(inflows) > 1:
+        return None
+    try:
+        own = _solution(entity.container.liquid)
+        if not inflows:
+            if own.empty:
+                return None
+            value = chemistry.ph(own)
+            return (value, value), f"nothing flows into '{container}'"
+        burette = inflows[0]
+        refilled = any(e.burette is not None and e.burette.into == burette.id for e in inflows)
+        if burette.container is None or refilled:
+            return None
+        titrant = _solution(burette.container.liquid)
+        values = []
+        for k in range(_TITRATION_STEPS + 1):
+            mixture = own.copy()
+            mixture.pour_in(titrant.copy().take(titrant.volume * k / _TITRATION_STEPS))
+            values.append(chemistry.ph(mixture))
+    except (ValueError, KeyError):
+        return None  # unknown species or the like: reported by their own checks
+    found = [v for v in values if math.isfinite(v)]
+    if not found:
+        return None
+    added = burette.container.liquid.volume * 1000
+    source = f"its own liquid with 0 to {added:g} mL from '{burette.id}'"
+    return (min(found), max(found)), source if added else f"'{burette.id}' is empty"
+
+
+def _solution(liquid: Liquid) -> chemistry.Solution:
+    return chemistry.Solution.from_concentrations(
+        liquid.volume, dict(liquid.solutes), liquid.indicator
+    )
 
 
 def _never_measured(ctx: _Ctx, loc: Loc, measured: Measured) -> list[Why]:

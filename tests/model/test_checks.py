@@ -740,3 +740,38 @@ def test_a_common_wrong_answer_needs_a_tolerance_that_can_match(tmp_path: Path) 
     q = {"id": "q", "prompt": "?", "kind": "numeric", "answer": 1, "common_wrong": [wrong]}
     d = one(run(tmp_path, step(PLACE, ask="q"), questions=[q]), "bad-value")
     assert "cannot be negative" in d.message
+
+
+# --- a pH the lesson's liquids can never reach -------------------------------------------------
+
+ACID = {"volume": "25 mL", "solutes": {"CH3COOH": 0.08}}
+
+
+def _titration(tmp_path: Path, titrant: dict[str, Any] | None) -> list[Diagnostic]:
+    flask = {"id": "flask", "container": {"capacity": "250 mL", "liquid": ACID}}
+    extra = []
+    if titrant is not None:
+        burette = {"id": "tap", "container": {"capacity": "50 mL", "liquid": titrant}}
+        burette["burette"] = {"into": "flask"}
+        extra.append(burette)
+    end_point = step({"state": {"ref": "flask.ph", "min": 8.2}})
+    return run(tmp_path, end_point, replace={"flask": flask}, entities=extra)
+
+
+def test_an_end_point_within_the_burettes_reach_is_fine(tmp_path: Path) -> None:
+    assert codes(_titration(tmp_path, {"volume": "50 mL", "solutes": {"NaOH": 0.1}})) == []
+
+
+@pytest.mark.parametrize(
+    ("titrant", "says"),
+    [
+        ({"volume": "50 mL", "solutes": {"NaOH": 0.0001}}, "from 'tap'"),  # far too dilute
+        ({"volume": "0 mL", "solutes": {"NaOH": 0.1}}, "'tap' is empty"),
+        (None, "nothing flows into 'flask'"),
+    ],
+)
+def test_an_end_point_the_liquids_cannot_reach_never_completes(
+    tmp_path: Path, titrant: dict[str, Any] | None, says: str
+) -> None:
+    d = one(_titration(tmp_path, titrant), "never-completes")
+    assert "'flask.ph' can only be" in d.message and says in d.message
