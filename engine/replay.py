@@ -163,13 +163,29 @@ def replay(log: Path, *, lesson: str | None = None) -> ReplayReport:
     if not source.is_file():
         raise ReplayError(f"no input record {source}: record sessions with 'lesson run --record'")
     lines = read_jsonl(source, strict=True)
+    if not lines:
+        raise ReplayError(f"{source} is empty: no header line")
     header, interactions = lines[0], lines[1:]
     if header.get("peripatos-input") != INPUT_FORMAT:
         raise ReplayError(f"{source} is not a Peripatos input record (format {INPUT_FORMAT})")
+    seed, end_tick = header.get("seed"), header.get("end_tick", 0)
+    if not isinstance(header.get("lesson"), str) or type(seed) is not int:
+        raise ReplayError(f"{source}:1: the header needs a lesson id and a whole-number seed")
+    if type(end_tick) is not int:
+        raise ReplayError(f"{source}:1: end_tick must be a whole number of ticks")
+    for number, data in enumerate(interactions, start=2):
+        # a damaged line says where it is, instead of failing inside the runtime
+        fields = dict(data)
+        if type(fields.pop("tick", None)) is not int:
+            raise ReplayError(f"{source}:{number}: every interaction needs its whole-number tick")
+        try:
+            ev.interaction_from_dict(fields)
+        except ValueError as exc:
+            raise ReplayError(f"{source}:{number}: {exc}") from None
     loaded = load_lesson(lesson or header["lesson"])
     rt = build_runtime(
         loaded.lesson,
-        seed=int(header["seed"]),
+        seed=seed,
         knob_levels=header.get("knobs"),
         learner=header.get("learner"),
         items=header.get("items"),
@@ -178,7 +194,7 @@ def replay(log: Path, *, lesson: str | None = None) -> ReplayReport:
     events: list[ev.LessonEvent] = []
     rt.subscribe(events.append)
     rt.start()
-    feed(rt, interactions, int(header.get("end_tick", 0)))
+    feed(rt, interactions, end_tick)
     logged = [d for s in read_jsonl(log, strict=True) if (d := _from_statement(s))]
     replayed = [d for e in events if (d := _from_event(e))]
     return compare(logged, replayed)

@@ -8,6 +8,7 @@ can be replayed from its log. Pure: no Panda3D.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -94,9 +95,29 @@ INTERACTIONS: dict[str, type[Interaction]] = {
 
 
 def interaction_from_dict(data: dict[str, Any]) -> Interaction:
-    """Rebuild an interaction from :meth:`Interaction.to_dict` output."""
+    """Rebuild an interaction from :meth:`Interaction.to_dict` output.
+
+    Raises:
+        ValueError: an unknown kind, or fields the kind does not have or lacks (a damaged
+            record: say what is wrong rather than fail somewhere inside the runtime).
+    """
     fields = dict(data)
-    cls = INTERACTIONS[fields.pop("kind")]
+    kind = fields.pop("kind", None)
+    cls = INTERACTIONS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        known = ", ".join(INTERACTIONS)
+        raise ValueError(f"unknown interaction kind {kind!r} (known: {known})")
+    names = {f.name for f in dataclasses.fields(cls)}
+    needed = {
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    unknown, missing = sorted(set(fields) - names), sorted(needed - set(fields))
+    if unknown or missing:
+        problems = [f"no field {', '.join(unknown)}"] if unknown else []
+        problems += [f"needs {', '.join(missing)}"] if missing else []
+        raise ValueError(f"interaction '{kind}': {'; '.join(problems)}")
     for key in ("position",):
         if key in fields and isinstance(fields[key], list):
             fields[key] = tuple(fields[key])

@@ -67,6 +67,30 @@ def test_replay_says_why_and_where_a_reason_now_reads_differently(tmp_path: Path
     assert len(now) == 1 and "gaze on the task 0% < 31%" in now[0]
 
 
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ('{"tick": 5, "kind": "grab"}', ":2: interaction 'grab': needs entity"),
+        ('{"tick": 5, "kind": "teleport"}', ":2: unknown interaction kind 'teleport'"),
+        ('{"kind": "grab", "entity": "bob"}', ":2: every interaction needs its whole-number tick"),
+        (
+            '{"tick": 5, "kind": "grab", "entity": "bob", "force": 3}',
+            ":2: interaction 'grab': no field force",
+        ),
+    ],
+)
+def test_a_damaged_input_record_is_a_located_error(tmp_path: Path, line: str, says: str) -> None:
+    recordings = LESSONS_DIR / "pendulum-lab" / "recordings"
+    log = tmp_path / "damaged.jsonl"
+    log.write_bytes((recordings / "struggling.jsonl").read_bytes())
+    header = (recordings / "struggling.input.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    (tmp_path / "damaged.input.jsonl").write_text(f"{header}\n{line}\n", encoding="utf-8")
+    proc = lesson_cli("replay", str(log), tmp=tmp_path)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert f"damaged.input.jsonl{says}" in proc.stderr
+
+
 def test_a_struggling_learner_gets_unasked_help_with_reasons(tmp_path: Path) -> None:
     log = tmp_path / "log.jsonl"
     script = LESSONS_DIR / "pendulum-lab" / "scripts" / "struggling.yaml"
