@@ -90,19 +90,48 @@ class ScriptError(Exception):
 
 
 def load_script(path: str | Path) -> list[Action]:
-    """Read and validate a learner script file."""
-    yaml = YAML(typ="safe")
+    """Read and validate a learner script file.
+
+    Raises:
+        ScriptError: ``path:line:column: action N: what is wrong`` (or the YAML error, which
+            is located already).
+    """
     try:
-        data = yaml.load(Path(path).read_text(encoding="utf-8"))
+        # round-trip loading keeps each item's line and column, for the error
+        data = YAML().load(Path(path).read_text(encoding="utf-8"))
+    except Exception as exc:  # a YAML error: show it whole, it is already located
+        raise ScriptError(f"{path}: {exc}") from None
+    try:
         return _SCRIPT.validate_python(data or [])
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ScriptError(f"{path}: action {where}: {first['msg']}") from None
-    except Exception as exc:  # a YAML error: show it whole, it is already located
-        if isinstance(exc, ScriptError):
-            raise
-        raise ScriptError(f"{path}: {exc}") from None
+        loc = first["loc"]
+        line, column = _position(data, loc)
+        if first["type"] == "extra_forbidden" and len(loc) == 2:
+            known = ", ".join(Action.model_fields)
+            why = f"unknown action '{loc[1]}' (known: {known})"
+        elif not loc:
+            why = "a script is a list of actions, each a line like '- grab: bob'"
+        else:
+            why = ".".join(str(p) for p in loc[1:])
+            why = f"{why}: {first['msg']}" if why else str(first["msg"])
+        where = f"action {loc[0] + 1}: " if loc and isinstance(loc[0], int) else ""
+        raise ScriptError(f"{path}:{line}:{column}: {where}{why}") from None
+
+
+def _position(data: object, loc: tuple[int | str, ...]) -> tuple[int, int]:
+    """1-based line and column of the deepest node of ``loc`` that the YAML kept one for."""
+    line, column, node = 1, 1, data
+    for key in loc:
+        lc = getattr(node, "lc", None)
+        try:
+            if lc is not None:
+                row, col = lc.item(key) if isinstance(key, int) else lc.key(key)
+                line, column = row + 1, col + 1
+            node = node[key]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            break
+    return line, column
 
 
 class Pilot(Protocol):
