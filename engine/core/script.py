@@ -134,6 +134,17 @@ def _position(data: object, loc: tuple[int | str, ...]) -> tuple[int, int]:
     return line, column
 
 
+def release_point(eye: Vec3, heading: float) -> Vec3:
+    """Where a held object is let go: :data:`HOLD_DISTANCE` ahead of the eyes along
+    ``heading`` (degrees about Z, 0 along +Y), a little below them, where the hand holds it."""
+    h = math.radians(heading)
+    return (
+        eye[0] - math.sin(h) * HOLD_DISTANCE,
+        eye[1] + math.cos(h) * HOLD_DISTANCE,
+        eye[2] - 0.3,
+    )
+
+
 class Pilot(Protocol):
     """What a rig lets a script do with its body: eyes, feet, hands."""
 
@@ -301,13 +312,7 @@ class ScriptDriver:
         held = self.rt.world.held
         if held is None:
             raise ScriptError("nothing is held")
-        h = math.radians(self.heading)
-        pos = (
-            self.eye[0] - math.sin(h) * HOLD_DISTANCE,
-            self.eye[1] + math.cos(h) * HOLD_DISTANCE,
-            self.eye[2] - 0.3,
-        )
-        self._apply(ev.Release(entity=held, position=pos))
+        self._apply(ev.Release(entity=held, position=release_point(self.eye, self.heading)))
 
     def _do_press(self, button: str) -> None:
         self._aim(button)

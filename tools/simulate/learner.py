@@ -17,7 +17,7 @@ from adaptivity.tutor import Tutor
 from engine.core import events as ev
 from engine.core.conditions import resolve, targets
 from engine.core.runtime import Runtime
-from engine.core.script import HOLD_DISTANCE, WALK_SPEED
+from engine.core.script import WALK_SPEED, release_point
 from engine.model.lesson import HINT_ORDER, Condition, Lesson, Step
 from engine.model.loader import LoadedLesson
 from engine.session import build_runtime
@@ -484,13 +484,7 @@ class Learner:
         held = self.rt.world.held
         if held is None:
             return
-        h = math.radians(self.heading)
-        pos = (
-            self.eye[0] - math.sin(h) * HOLD_DISTANCE,
-            self.eye[1] + math.cos(h) * HOLD_DISTANCE,
-            self.eye[2] - 0.3,
-        )
-        self._apply(ev.Release(entity=held, position=pos))
+        self._apply(ev.Release(entity=held, position=release_point(self.eye, self.heading)))
 
     def _walk(self, goal: Vec3, stop_short: float, index: int) -> None:
         """Walk towards ``goal`` at walking pace (as the script driver does), reporting the
