@@ -167,15 +167,10 @@ class Tutor:
 
     def _what_if(self, step: Step) -> tuple[tuple[str, ...], Callable[[str, int], float]]:
         """The knobs touching ``step`` and the step's predicted success at another level."""
-        touching = self._knob_touches.get(step.id, ())
-        effect = self.config.knob_logit_per_level
-        base = self._offsets.get(step.id, 0.0)
-
         def what_if(knob: str, level: int) -> float:
-            offset = base + effect * (level - self._levels[knob])
-            return self._predict(step.id, step.skills, offset)
+            return self.predicted_success_at(step, {knob: level})
 
-        return touching, what_if
+        return self.knobs_touching(step), what_if
 
     # --- events --------------------------------------------------------------------------------
 
