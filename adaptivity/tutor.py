@@ -167,6 +167,7 @@ class Tutor:
 
     def _what_if(self, step: Step) -> tuple[tuple[str, ...], Callable[[str, int], float]]:
         """The knobs touching ``step`` and the step's predicted success at another level."""
+
         def what_if(knob: str, level: int) -> float:
             return self.predicted_success_at(step, {knob: level})
 
