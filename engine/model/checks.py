@@ -185,6 +185,7 @@ def check_lesson(loaded: LoadedLesson, path: str) -> list[Diagnostic]:
         _check_questions,
         _check_steps,
         _check_completion,
+        _check_display,
         _check_knob_use,
         _check_adaptivity,
         _check_unused,
@@ -591,6 +592,7 @@ def _check_questions(ctx: _Ctx) -> None:
                 )
         if answer is not None and prop is not None:
             _check_answer_unit(ctx, loc, question, answer, prop)
+            _coarse_answer(ctx, loc, question, answer)
         _check_tolerance(ctx, (*loc, "tolerance"), question.tolerance, continuous=prop is not None)
 
 
@@ -1043,6 +1045,147 @@ def _conflicts(ctx: _Ctx, conds: list[Condition], loc: Loc) -> list[Why]:
                     )
                 )
     return found
+
+
+# --- instruments that round more than the tolerance allows ------------------------------------
+
+
+def _display_step(entity: Entity) -> tuple[float, str] | None:
+    """The step an instrument's settled reading is rounded to, and the field that sets it."""
+    if entity.ph_meter is not None:
+        return 10.0**-entity.ph_meter.decimals, "ph_meter.decimals"
+    if entity.stopwatch is not None:
+        return 10.0**-entity.stopwatch.decimals, "stopwatch.decimals"
+    if entity.ruler is not None:
+        return entity.ruler.resolution, "ruler.resolution"
+    if entity.scale_meter is not None:
+        return entity.scale_meter.resolution, "scale_meter.resolution"
+    return None
+
+
+def _check_display(ctx: _Ctx) -> None:
+    """A ``measured`` condition whose instrument rounds by more than the tolerance.
+
+    A settled reading is the true value rounded to the display (a pH meter showing one
+    decimal reads 2.96 as 3.0). When half a display step is more than the tolerance allows
+    at the values the target can take, a reading taken at many of those values can never
+    pass, however long the learner waits: the step completes only by luck.
+    """
+    for i, step in enumerate(ctx.steps):
+        _check_display_in(ctx, step.complete_when, ("steps", i, "complete_when"), {})
+
+
+def _check_display_in(
+    ctx: _Ctx, cond: Condition, loc: Loc, ranges: dict[str, tuple[float, float]]
+) -> None:
+    if cond.all is not None:
+        # what the other parts of an 'all' require holds when the reading is compared
+        inner = dict(ranges)
+        for part, _ in _all_leaves(cond.all, (*loc, "all")):
+            if part.state is not None:
+                low, high = _bounds(part.state)
+                was = inner.get(part.state.ref, (-math.inf, math.inf))
+                inner[part.state.ref] = (max(was[0], low), min(was[1], high))
+        for j, child in enumerate(cond.all):
+            _check_display_in(ctx, child, (*loc, "all", j), inner)
+    elif cond.any is not None:
+        for j, child in enumerate(cond.any):
+            _check_display_in(ctx, child, (*loc, "any", j), ranges)
+    elif cond.measured is not None:
+        _coarse_display(ctx, (*loc, "measured"), cond.measured, ranges)
+
+
+def _coarse_display(
+    ctx: _Ctx, loc: Loc, measured: Measured, ranges: dict[str, tuple[float, float]]
+) -> None:
+    instrument = ctx.entities.get(measured.instrument)
+    smallest = _smallest_target(ctx, measured.target, ranges)
+    if instrument is None or smallest is None:
+        return
+    message = _rounding(ctx, instrument, measured.tolerance, smallest, "a settled reading")
+    if message is not None:
+        key = ("tolerance",) if "tolerance" in measured.model_fields_set else ()
+        ctx.report((*loc, *key), "never-completes", message, "warning")
+
+
+def _coarse_answer(ctx: _Ctx, loc: Loc, question: Question, answer: Ref) -> None:
+    """A numeric answer read off a pH meter whose display is coarser than the tolerance."""
+    container, _, prop = answer.ref.partition(".")
+    meters = [
+        e
+        for e in ctx.entities.values()
+        if e.ph_meter is not None and e.ph_meter.probe_in in (None, container)
+    ]
+    smallest = _smallest_target(ctx, answer, {})
+    if prop != "ph" or not meters or smallest is None:
+        return
+    finest = min(meters, key=lambda e: 10.0**-e.ph_meter.decimals if e.ph_meter else 1.0)
+    message = _rounding(ctx, finest, question.tolerance, smallest, "what the learner reads")
+    if message is not None:
+        key = ("tolerance",) if "tolerance" in question.model_fields_set else ()
+        ctx.report((*loc, *key), "never-completes", message, "warning")
+
+
+def _rounding(
+    ctx: _Ctx,
+    instrument: Entity,
+    tolerance: float | KnobRef,
+    smallest: tuple[float, str],
+    what: str,
+) -> str | None:
+    """Why ``instrument``'s rounding can exceed ``tolerance`` at the target's smallest size,
+    or None when it cannot."""
+    shown = _display_step(instrument)
+    if shown is None:
+        return None
+    step, field_name = shown
+    if isinstance(tolerance, KnobRef):
+        knob = ctx.knobs.get(tolerance.knob)
+        if knob is None:
+            return None  # reported as an unknown knob
+        try:
+            tightest = min(parse_quantity(v, "fraction") for v in knob.levels)
+        except (UnitError, ValueError):
+            return None  # reported with the knob
+        where = f"{tightest * 100:g} %, knob '{knob.id}' at its tightest level"
+    else:
+        tightest = tolerance
+        where = f"{tightest * 100:g} %"
+    magnitude, origin = smallest
+    allowed, half = tightest * magnitude, step / 2
+    if tightest <= 0 or half <= allowed + 1e-12:
+        return None  # a zero tolerance has its own warning
+    reads = _reading(instrument)
+    unit = BASE_UNIT.get(reads.dimension, "") if reads and reads.dimension else ""
+    # the share of true values near that size whose rounded reading misses the tolerance
+    missed = 1.0 - 2.0 * allowed / step
+    return (
+        f"'{instrument.id}' rounds to {step:g}{' ' + unit if unit else ''} ({field_name}), so "
+        f"{what} can be off by {half:g}, but the tolerance ({where}) allows only "
+        f"{allowed:.2g} at {magnitude:.3g}{origin}: about {missed:.0%} of true values there "
+        "are never close enough, however carefully they are read. Show finer readings or "
+        "widen the tolerance"
+    )
+
+
+def _smallest_target(
+    ctx: _Ctx, target: float | Ref, ranges: dict[str, tuple[float, float]]
+) -> tuple[float, str] | None:
+    """The smallest size the target can have when compared, and where that comes from;
+    None when the lesson does not say (a pendulum's period depends on buttons pressed)."""
+    if not isinstance(target, Ref):
+        return abs(target), ""
+    container, _, prop = target.ref.partition(".")
+    if prop != "ph":
+        return None
+    reach = _reachable_ph(ctx, container)
+    low, high = ranges.get(target.ref, (-math.inf, math.inf))
+    if reach is not None:
+        low, high = max(low, reach[0][0]), min(high, reach[0][1])
+    if not math.isfinite(low) or low > high or low <= 0:
+        return None
+    scale = abs(target.scale)
+    return low * scale, f", the lowest '{target.ref}' can be there"
 
 
 # --- difficulty knobs -----------------------------------------------------------------------

@@ -775,3 +775,77 @@ def test_an_end_point_the_liquids_cannot_reach_never_completes(
 ) -> None:
     d = one(_titration(tmp_path, titrant), "never-completes")
     assert "'flask.ph' can only be" in d.message and says in d.message
+
+
+# --- an instrument that rounds more than the tolerance allows ----------------------------------
+
+
+def _read_ph(
+    tmp_path: Path, decimals: int, cond: dict[str, Any], **sections: Any
+) -> list[Diagnostic]:
+    """The acid (pH 2.92) in the flask, read by a meter showing ``decimals``; NaOH runs in."""
+    flask = {"id": "flask", "container": {"capacity": "250 mL", "liquid": ACID}}
+    meter = {"id": "meter", "ph_meter": {"probe_in": "flask", "decimals": decimals}}
+    titrant = {"volume": "50 mL", "solutes": {"NaOH": 0.1}}
+    burette = {"id": "tap", "container": {"capacity": "50 mL", "liquid": titrant}}
+    burette["burette"] = {"into": "flask"}
+    replace = {"flask": flask, "meter": meter}
+    ask = sections.pop("ask", {})
+    return run(tmp_path, step(cond, **ask), replace=replace, entities=[burette], **sections)
+
+
+READ_PH = {"measured": {"instrument": "meter", "target": {"ref": "flask.ph"}, "tolerance": "1 %"}}
+
+
+def test_a_display_coarser_than_the_tolerance_is_a_warning(tmp_path: Path) -> None:
+    assert _read_ph(tmp_path, 2, READ_PH) == []  # 0.005 of rounding, 0.029 allowed
+    found = _read_ph(tmp_path, 1, READ_PH)
+    d = one(found, "never-completes", "warning")
+    assert codes(found) == []
+    assert "rounds to 0.1 pH (ph_meter.decimals)" in d.message
+    assert "allows only 0.029 at 2.92" in d.message and "about 42%" in d.message
+    # located at the tolerance the author may widen
+    line = (tmp_path / "lesson.yaml").read_text(encoding="utf-8").splitlines()[d.line - 1]
+    assert line[d.column - 1 :].startswith("1 %")
+
+
+def test_the_rest_of_an_all_bounds_the_value_compared(tmp_path: Path) -> None:
+    # the end point: past pH 8.2, where 1 % is 0.082 and a 0.1 display is fine; 1 pH is not
+    end_point = {"all": [{"state": {"ref": "flask.ph", "min": 8.2}}, READ_PH]}
+    assert _read_ph(tmp_path, 1, end_point) == []
+    d = one(_read_ph(tmp_path, 0, end_point), "never-completes", "warning")
+    assert "allows only 0.082 at 8.2" in d.message
+
+
+def test_a_tolerance_knob_is_judged_at_its_tightest_level(tmp_path: Path) -> None:
+    cond = copy.deepcopy(READ_PH)
+    cond["measured"]["tolerance"] = {"knob": "tol"}
+    knobs = [{"id": "tol", "levels": ["5 %", "1 %"]}]
+    d = one(_read_ph(tmp_path, 1, cond, difficulty=knobs), "never-completes", "warning")
+    assert "1 %, knob 'tol' at its tightest level" in d.message
+    knobs = [{"id": "tol", "levels": ["5 %", "2 %"]}]
+    assert _read_ph(tmp_path, 1, cond, difficulty=knobs) == []
+
+
+def test_an_answer_read_off_a_coarse_meter_is_a_warning(tmp_path: Path) -> None:
+    question = {
+        "id": "q",
+        "kind": "numeric",
+        "prompt": "pH?",
+        "skills": ["doing"],
+        "answer": {"ref": "flask.ph"},
+        "tolerance": "1 %",
+    }
+    answered, ask = {"answered": "q"}, {"ask": "q"}
+    assert _read_ph(tmp_path, 2, answered, questions=[question], ask=ask) == []
+    found = _read_ph(tmp_path, 1, answered, questions=[question], ask=ask)
+    d = one(found, "never-completes", "warning")
+    assert "what the learner reads can be off by 0.05" in d.message
+
+
+def test_a_literal_target_is_judged_at_its_own_size(tmp_path: Path) -> None:
+    cond = {"measured": {"instrument": "watch", "target": 2, "tolerance": "0.1 %"}}
+    d = one(run(tmp_path, step(cond)), "never-completes", "warning")
+    assert "rounds to 0.01 s (stopwatch.decimals)" in d.message
+    cond["measured"]["tolerance"] = "1 %"
+    assert run(tmp_path, step(cond)) == []
