@@ -37,6 +37,10 @@ class AdaptivityConfig:
             wheel-spinning (every attempt counts, failed manipulations included) ...
         wheel_spin_p_known: ... while P(known) is below this: a learner whose latest
             successes have lifted it above is progressing, however slowly, not spinning.
+        wheel_spin_blame_margin: when a step with several skills fails, a skill can be
+            flagged as wheel-spinning from it only if its P(known) is at most this far above
+            the step's weakest skill (1: any of them; 0: only the weakest, the most likely
+            cause). The model counts the failure against each skill either way.
         mastery: P(known) at or above this is mastery.
         target_success: the predicted success the difficulty controller aims for.
         band_low: below this predicted success the lesson gets easier ...
@@ -60,6 +64,7 @@ class AdaptivityConfig:
     gaming_delay_s: float = 3.0
     wheel_spin_opportunities: int = 10
     wheel_spin_p_known: float = 0.5
+    wheel_spin_blame_margin: float = 1.0
     mastery: float = 0.95
     target_success: float = 0.80
     band_low: float = 0.70
@@ -87,6 +92,7 @@ class AdaptivityConfig:
             "mastery",
             "target_success",
             "wheel_spin_p_known",
+            "wheel_spin_blame_margin",
         ):
             _check_range(name, getattr(self, name), 0.0, 1.0)
         for name in ("band_low", "band_high"):

@@ -362,6 +362,7 @@ class HintPolicy:
         *,
         t: float | None = None,
         p_known: float | None = None,
+        blamed: bool = True,
     ) -> Flag | None:
         """Count one opportunity on ``skill``; flag wheel-spinning once, from the threshold on.
 
@@ -375,6 +376,10 @@ class HintPolicy:
             p_known: P(known) after this opportunity; when given, no flag while it is at or
                 above ``config.wheel_spin_p_known`` (the learner is progressing); the flag
                 can come at a later opportunity once it falls below again.
+            blamed: False when this opportunity failed a step that needs several skills and
+                another of them is the weakest: the learner is most likely stuck on that
+                one, so this opportunity is counted but cannot flag this skill (a later one
+                can, on a step of its own or where it is the weakest).
 
         Returns:
             The new wheel-spinning flag (also kept in :attr:`flags`), or None. The caller
@@ -392,7 +397,7 @@ class HintPolicy:
             self._mastered.discard(skill)
             lost = True
         limit = cfg.wheel_spin_opportunities
-        if skill in self._mastered or skill in self._spinning or count < limit:
+        if not blamed or skill in self._mastered or skill in self._spinning or count < limit:
             return None
         if p_known is not None and p_known >= cfg.wheel_spin_p_known:
             return None

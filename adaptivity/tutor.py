@@ -10,6 +10,7 @@ events only, so a session replayed from its input decides the same, at the same 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -233,20 +234,40 @@ class Tutor:
         """
         model, abilities, predictor = self.model, self.record.abilities, self.predictor
         offset = self._offsets.get(step, 0.0)
-        hints, mastery = self.hints, model.mastery
+        hints = self.hints
         gamed = copied and hints.gamed(step)
         self._checked.update(skills)
         for skill in skills:
             # the predictor learns from its prediction made before the answer, then BKT
             predictor.update(model, abilities, skill, step, correct, offset=offset)
-            p_known = model.observe(skill, correct, shift=offset, gamed=gamed)
-            if gamed:
-                continue
-            flag = hints.note_opportunity(skill, p_known >= mastery, t=t, p_known=p_known)
-            if flag is not None:
-                self._wheel_spinning(t, flag)
+            model.observe(skill, correct, shift=offset, gamed=gamed)
+        if not gamed:
+            self._count_opportunities(t, skills, correct)
         if hints.flags:
             self._emit_flags()
+
+    def _count_opportunities(self, t: float, skills: tuple[str, ...], correct: bool) -> None:
+        """The wheel-spinning count of each skill, after the model took the evidence in.
+
+        A step needs every one of its skills, so a failure is most likely its weakest one's.
+        The model counts it against each (BKT's full responsibility), but a skill whose
+        P(known) is more than ``wheel_spin_blame_margin`` above the step's weakest cannot be
+        flagged from it: flagging each flagged a well-known skill whenever its step-mate was
+        not known yet (most of the policy benchmark's false alarms), while sparing each one
+        but the weakest also spares a skill the learner is really stuck on when a step-mate
+        looks weaker. The default (1) flags each; see docs/adaptivity.md for the trade-off.
+        """
+        model, mastery = self.model, self.model.mastery
+        ceiling = math.inf
+        if not correct and len(skills) > 1:
+            ceiling = min(map(model.p_known, skills)) + self.config.wheel_spin_blame_margin
+        for skill in skills:
+            p_known = model.p_known(skill)
+            flag = self.hints.note_opportunity(
+                skill, p_known >= mastery, t=t, p_known=p_known, blamed=p_known <= ceiling
+            )
+            if flag is not None:
+                self._wheel_spinning(t, flag)
 
     def _rebalance(self, t: float) -> None:
         """Mid-step: a new prediction for the current step after a learner-model update."""

@@ -43,7 +43,11 @@ Figures (per profile and overall), printed, never asserted:
   say what the false alarms are: non-spinners who had a skill truly unknown at each of its
   first 12 opportunities (up to the window their outcomes on it are drawn exactly as a
   spinner's blocked skill's are, so no detector that reads outcomes can tell them apart), and
-  non-spinners flagged on a skill they truly knew at that moment (the detector's own errors);
+  non-spinners flagged on a skill they truly knew at that moment (the detector's own errors).
+  The same false alarms are also counted per (learner, skill) pair, the unit Beck & Gong
+  define wheel-spinning on: a pair whose skill was truly unknown at each of its first 12
+  opportunities is wheel-spinning, every other pair practised is a negative, and a flag on
+  a negative is a false alarm (every profile; a spinner's blocked skill is the positive above);
 * where the practice time goes (thinking before attempts, stalls, hints and hint delays,
   acting attempts out), on and off: the tutor can shorten stalls and lengthen hint waits, not
   thinking or acting.
@@ -196,6 +200,7 @@ class Outcome:
             of their first :data:`WINDOW` opportunities: up to the window their outcomes come
             from the same distribution as a wheel-spinner's blocked skill.
         flagged_known: skills flagged as wheel-spinning while the learner truly knew them.
+        practised: skills with at least one true opportunity (the blocked one excluded).
         reachable: parallel to ``predicted``: whether some setting of the step's own knobs
             would have put that prediction in the band (the most any controller could do).
         time_by: lesson time practised, by what the learner was doing (see :data:`DOING`).
@@ -220,6 +225,7 @@ class Outcome:
     blocked_model_mastered: bool = False
     unknown_at_window: set[str] = field(default_factory=set)
     flagged_known: set[str] = field(default_factory=set)
+    practised: set[str] = field(default_factory=set)
     reachable: list[bool] = field(default_factory=list)
     time_by: dict[str, float] = field(default_factory=dict)
 
@@ -339,6 +345,9 @@ class Practice:
             if self.stop:
                 break
         self.out.lesson_time = self._elapsed
+        self.out.practised = {
+            s for s, n in self.learner.opportunities.items() if n and s != self.learner.blocked
+        }
         if self.learner.blocked is not None:
             self.out.blocked_model_mastered = self.tutor.model.mastered(self.learner.blocked)
         return self.out
@@ -1046,6 +1055,7 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
             f"{len(knew) / len(others) if others else math.nan:.1%} (the others flagged had not "
             "learnt it yet: wheel-spinning by Beck & Gong's definition, whatever their profile)"
         )
+        _pair_alarms([r for p in profiles for r in by[(p, adaptive)]], adaptive)
 
     print("\n4. Other figures, mean per learner (on / off)")
     print(
@@ -1088,6 +1098,33 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
             f"{_mean([r.lesson_time for r in off]):>6.0f}"
         )
         print(f"   {p:<14}" + "".join(f"{c:>16}" for c in cells))
+
+
+def _pair_alarms(results: list[Outcome], adaptive: bool) -> None:
+    """False alarms counted per (learner, skill) pair, the unit Beck & Gong define
+    wheel-spinning on, for every profile (a spinner's blocked skill left out: it is the
+    positive the detection figure counts).
+
+    A pair is wheel-spinning at the window when its skill was truly unknown at each of its
+    first :data:`WINDOW` opportunities; every other pair practised is a negative, and a flag
+    on it is a false alarm. The per-learner figure above counts a learner with one such flag
+    among four skills as one alarm; this one counts the pair.
+    """
+    pairs = sum(len(r.practised) for r in results)
+    positives = sum(len(r.unknown_at_window & r.practised) for r in results)
+    flagged = [(r, s) for r in results for s in {f[0] for f in r.spin_flags} if s != r.blocked]
+    caught = sum(s in r.unknown_at_window for r, s in flagged)
+    false = [(r, s) for r, s in flagged if s not in r.unknown_at_window]
+    negatives = pairs - positives
+    rate = len(false) / negatives if negatives else math.nan
+    known = sum(s in r.flagged_known for r, s in false)
+    verdict = f"(per pair: {_verdict(rate <= TARGET_FALSE)} against {TARGET_FALSE:.0%})"
+    print(
+        f"       per (learner, skill) pair, every profile: {pairs} pairs practised, {positives} "
+        f"truly unknown through the window (flagged {caught}); false alarms {len(false)}/"
+        f"{negatives} = {rate:.1%} of the others {verdict if adaptive else ''}"
+        f"{'' if not false else f', {known} of them on a skill truly known at the flag'}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

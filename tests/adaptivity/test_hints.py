@@ -489,3 +489,12 @@ def test_wheel_spinning_counts_carry_over_from_earlier_sessions() -> None:
     assert flag is not None and flag.kind == "wheel-spinning" and "10 opportunities" in flag.reason
     policy.carry_over("setup", 30, mastered=True)
     assert policy.note_opportunity("setup", False, t=2.0) is None  # mastered before: no flag
+
+
+def test_an_opportunity_not_blamed_is_counted_but_never_flags() -> None:
+    policy = HintPolicy(AdaptivityConfig(wheel_spin_opportunities=2))
+    assert policy.note_opportunity("s", False, t=1.0, p_known=0.2, blamed=False) is None
+    assert policy.note_opportunity("s", False, t=2.0, p_known=0.2, blamed=False) is None
+    assert policy.opportunities("s") == 2
+    flag = policy.note_opportunity("s", False, t=3.0, p_known=0.2)
+    assert flag is not None and "3 opportunities on 's'" in flag.reason

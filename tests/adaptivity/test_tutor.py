@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from adaptivity.bkt import LearnerModel, SkillState
+from adaptivity.config import AdaptivityConfig
 from adaptivity.store import LearnerRecord
+from adaptivity.tutor import Tutor
 from engine.core import events as ev
 from engine.model.loader import load_lesson
 from engine.session import build_runtime
@@ -54,3 +56,35 @@ def test_the_wheel_spinning_count_goes_on_where_the_last_session_left_it() -> No
     tutor = rt.advisor
     assert tutor is not None
     assert tutor.hints.opportunities("pendulum-period") == 8  # type: ignore[attr-defined]
+
+
+def _failed_two_skill_step(margin: float) -> list[str]:
+    """Skills flagged when a step needing a half-known and an unknown skill fails at their
+    tenth opportunity."""
+    loaded = load_lesson("pendulum-lab")
+    model = LearnerModel()
+    model.skills["measurement"] = SkillState(0.45, opportunities=9, correct=4)
+    model.skills["pendulum-period"] = SkillState(0.1, opportunities=9, correct=1)
+    tutor = Tutor(
+        loaded.lesson,
+        record=LearnerRecord("learner", model),
+        config=AdaptivityConfig(wheel_spin_blame_margin=margin),
+        folder=loaded.folder,
+    )
+    skills = ("measurement", "pendulum-period")
+    tutor.on_event(ev.StepStarted(1.0, "time_small", 4, "Time ten swings."))
+    tutor.on_event(ev.Answered(2.0, "q", "x", False, "", step="time_small", skills=skills))
+    # the model counts the failure against both either way
+    assert model.p_known("measurement") < 0.45 and model.opportunities("measurement") == 10
+    return [f.subject for f in tutor.hints.flags if f.kind == "wheel-spinning"]
+
+
+def test_a_failed_step_flags_each_skill_by_default() -> None:
+    assert _failed_two_skill_step(1.0) == ["measurement", "pendulum-period"]
+
+
+def test_a_failed_step_can_flag_only_its_weakest_skill() -> None:
+    # the learner is stuck on the period, not on measuring: only that one is flagged
+    assert _failed_two_skill_step(0.0) == ["pendulum-period"]
+    # within the margin of the weakest, a step-mate is still flagged
+    assert _failed_two_skill_step(0.5) == ["measurement", "pendulum-period"]
