@@ -7,6 +7,7 @@ Run from the checkout's root::
     .venv/bin/python bench/policy_simulation.py --continuity carry   # what-if, see below
     .venv/bin/python bench/policy_simulation.py --skip-mastered      # what-if, see below
     .venv/bin/python bench/policy_simulation.py --guidance 5 --threshold hysteresis=1   # what-if
+    .venv/bin/python bench/policy_simulation.py --yardstick declared   # what-if, see below
 
 Each simulated learner (``bench/learners.py``: profiles fast, slow, gamer, wheel-spinner)
 practises ``pendulum-lab`` by repeating the whole lesson, run after run, until it truly knows
@@ -75,6 +76,15 @@ Assumptions, all fixed before the first run (the learner model's are in ``bench/
   as a lesson's ``adaptivity.thresholds`` may (e.g. ``hysteresis=1``, ``max_changes=20``).
   Together they show what bounds the share of predictions in the band: knobs' reach, or the
   controller's pace.
+* **The yardstick.** ``--yardstick declared`` is a what-if for the time-to-mastery figure:
+  with adaptivity on, each learner practises until the *tutor* declares every skill mastered
+  (mastery learning: practice ends at the declaration, at most 40 runs); with it off, every
+  learner runs the fixed sequence :data:`FIXED_RUNS` times, and the report shows, for 1 to
+  :data:`FIXED_RUNS` runs, the share who truly know every skill and the mean time. The two
+  are compared at equal effectiveness: the fewest fixed runs that leave at least as large a
+  share knowing everything as mastery learning does (per profile and overall). The default
+  yardstick (``truth``) stops both arms the moment the simulator's ground truth says every
+  skill is known, which no real sequence can see.
 * **Knobs change P(success)** by ``--knob-effect`` logits (default 0.5) per level away from
   the lesson's default level, easier levels up, harder down, on the steps a knob touches
   (derived from the lesson, not listed by hand): a tolerance knob on the steps whose condition
@@ -161,6 +171,8 @@ WINDOW = 12
 MAX_RUNS = 40
 #: a wheel-spinner stops after this many runs if neither flagged nor past both windows
 MAX_SPIN_RUNS = 12
+#: ``--yardstick declared``: the fixed sequence is run this many times by every learner
+FIXED_RUNS = 10
 #: lesson seconds between checks while waiting for something (the advisor's own period)
 POLL = 0.1
 BAND = (0.70, 0.85)
@@ -201,6 +213,8 @@ class Outcome:
             from the same distribution as a wheel-spinner's blocked skill.
         flagged_known: skills flagged as wheel-spinning while the learner truly knew them.
         practised: skills with at least one true opportunity (the blocked one excluded).
+        per_run: ``--yardstick declared``, adaptivity off: after each run of the fixed
+            sequence, the cumulative lesson time and whether every skill was truly known.
         reachable: parallel to ``predicted``: whether some setting of the step's own knobs
             would have put that prediction in the band (the most any controller could do).
         time_by: lesson time practised, by what the learner was doing (see :data:`DOING`).
@@ -226,6 +240,7 @@ class Outcome:
     unknown_at_window: set[str] = field(default_factory=set)
     flagged_known: set[str] = field(default_factory=set)
     practised: set[str] = field(default_factory=set)
+    per_run: list[tuple[float, bool]] = field(default_factory=list)
     reachable: list[bool] = field(default_factory=list)
     time_by: dict[str, float] = field(default_factory=dict)
 
@@ -288,6 +303,9 @@ class Practice:
         continuity: ``session`` or ``carry`` (see the module docstring).
         knob_effect: logits per knob level away from the default.
         exact_pendulum: keep the pendulum integrator's 1 ms substep.
+        yardstick: ``truth`` (practise until every skill is truly known) or ``declared``
+            (on: until the tutor declares every skill mastered; off: :data:`FIXED_RUNS`
+            runs of the fixed sequence; see the module docstring).
     """
 
     def __init__(
@@ -299,8 +317,10 @@ class Practice:
         continuity: str = "session",
         knob_effect: float = 0.5,
         exact_pendulum: bool = False,
+        yardstick: str = "truth",
     ) -> None:
         self.loaded = loaded
+        self.yardstick = yardstick
         self.lesson = loaded.lesson
         self.learner = learner
         self.adaptive = adaptive
@@ -326,11 +346,14 @@ class Practice:
 
     def run(self) -> Outcome:
         """Practise until mastery (or the window or a cap) and return the figures."""
-        if self.learner.mastered:
+        if self.learner.mastered and self.yardstick == "truth":
             # knows it all already: nothing to practise (possible for a fast learner)
             self.out.mastered_at = 0.0
             return self.out
-        for _ in range(MAX_SPIN_RUNS if self.learner.blocked else MAX_RUNS):
+        runs = MAX_SPIN_RUNS if self.learner.blocked else MAX_RUNS
+        if self.yardstick == "declared" and not self.adaptive and not self.learner.blocked:
+            runs = FIXED_RUNS
+        for _ in range(runs):
             self._new_session()
             self.out.runs += 1
             self.rt.start()
@@ -342,6 +365,7 @@ class Practice:
                 self.rt.end("completed")
             self._elapsed += self.rt.t
             self._save_session()
+            self.out.per_run.append((self._elapsed, self.learner.mastered))
             if self.stop:
                 break
         self.out.lesson_time = self._elapsed
@@ -432,6 +456,8 @@ class Practice:
             ):
                 self.out.declared_at = self.now()
                 self.out.declared_truly = self.learner.mastered
+                if self.yardstick == "declared" and self.adaptive and not self.learner.blocked:
+                    self.stop = True  # mastery learning: practice ends at the declaration
 
     def _reachable(self, step: Step) -> bool:
         """Whether some setting of ``step``'s knobs puts its predicted success in the band."""
@@ -477,7 +503,8 @@ class Practice:
     def _check_done(self) -> None:
         learner, blocked = self.learner, self.learner.blocked
         if blocked is None:
-            self.stop = learner.mastered
+            if self.yardstick == "truth":
+                self.stop = learner.mastered
             return
         # a wheel-spinner goes on until flagged, or past the window in both counts
         flagged = any(skill == blocked for skill, _, _ in self.out.spin_flags)
@@ -804,6 +831,7 @@ def simulate(
     skip_mastered: bool = False,
     guidance: int = 0,
     thresholds: tuple[tuple[str, float], ...] = (),
+    yardstick: str = "truth",
 ) -> Outcome:
     """One learner of ``profile`` with ``seed``, practising under one policy."""
     loaded = _lesson(skip_mastered, guidance, thresholds)
@@ -816,15 +844,16 @@ def simulate(
         continuity=continuity,
         knob_effect=knob_effect,
         exact_pendulum=exact_pendulum,
+        yardstick=yardstick,
     )
     return practice.run()
 
 
-Task = tuple[str, int, bool, str, float, bool, bool, int, tuple[tuple[str, float], ...]]
+Task = tuple[str, int, bool, str, float, bool, bool, int, tuple[tuple[str, float], ...], str]
 
 
 def _task(args: Task) -> Outcome:
-    profile, seed, adaptive, continuity, knob_effect, exact, skip, guidance, thresholds = args
+    profile, seed, adaptive, continuity, knob_effect, exact, skip, guidance, thresholds, ys = args
     return simulate(
         profile,
         seed,
@@ -835,6 +864,7 @@ def _task(args: Task) -> Outcome:
         skip_mastered=skip,
         guidance=guidance,
         thresholds=thresholds,
+        yardstick=ys,
     )
 
 
@@ -895,45 +925,10 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
         f"{wall:.0f} s wall ({args.jobs} jobs)"
     )
 
-    print("\n1. Time to mastery (cumulative lesson time until every skill is truly known)")
-    print(
-        f"   {'profile':<14}{'mastered on/off':>16}{'mean on':>10}{'mean off':>10}"
-        f"{'median on':>11}{'median off':>11}{'runs on/off':>13}   ratio on/off [95% CI]"
-    )
-    all_pairs: list[tuple[float, float]] = []
-    for p in learners:
-        on_seed = {r.seed: r for r in by[(p, True)]}
-        off_seed = {r.seed: r for r in by[(p, False)]}
-        # a learner that hits the cap counts with its (lower-bound) practice time
-        pairs = [
-            (
-                on_seed[s].mastered_at or on_seed[s].lesson_time,
-                off_seed[s].mastered_at or off_seed[s].lesson_time,
-            )
-            for s in sorted(on_seed)
-        ]
-        all_pairs += pairs
-        m_on = sum(r.mastered_at is not None for r in on_seed.values())
-        m_off = sum(r.mastered_at is not None for r in off_seed.values())
-        ratio, lo, hi = _ratio_ci(pairs)
-        runs_on, runs_off = (
-            _mean([r.runs for r in on_seed.values()]),
-            _mean([r.runs for r in off_seed.values()]),
-        )
-        runs = f"{runs_on:.1f}/{runs_off:.1f}"
-        print(
-            f"   {p:<14}{f'{m_on}/{m_off} of {len(on_seed)}':>16}"
-            f"{_mean([a for a, _ in pairs]):>9.0f}s{_mean([b for _, b in pairs]):>9.0f}s"
-            f"{statistics.median([a for a, _ in pairs]):>10.0f}s"
-            f"{statistics.median([b for _, b in pairs]):>10.0f}s{runs:>13}"
-            f"   {ratio:.3f} [{lo:.3f}, {hi:.3f}]"
-        )
-    ratio, lo, hi = _ratio_ci(all_pairs)
-    print(
-        f"   {'all (not ws)':<14}{'':>16}{_mean([a for a, _ in all_pairs]):>9.0f}s"
-        f"{_mean([b for _, b in all_pairs]):>9.0f}s{'':>34}   {ratio:.3f} [{lo:.3f}, {hi:.3f}]"
-        f"   target <= {TARGET_RATIO}: {_verdict(ratio <= TARGET_RATIO)}"
-    )
+    if args.yardstick == "declared":
+        _declared_report(by, learners)
+    else:
+        _truth_report(by, learners)
 
     print(
         f"\n2. Predicted success at step start in {BAND[0]:.2f}-{BAND[1]:.2f}; 'reach': the share "
@@ -1100,6 +1095,119 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
         print(f"   {p:<14}" + "".join(f"{c:>16}" for c in cells))
 
 
+def _truth_report(by: dict[tuple[str, bool], list[Outcome]], learners: list[str]) -> None:
+    """Section 1: time until every skill is truly known, on vs off."""
+    print("\n1. Time to mastery (cumulative lesson time until every skill is truly known)")
+    print(
+        f"   {'profile':<14}{'mastered on/off':>16}{'mean on':>10}{'mean off':>10}"
+        f"{'median on':>11}{'median off':>11}{'runs on/off':>13}   ratio on/off [95% CI]"
+    )
+    all_pairs: list[tuple[float, float]] = []
+    for p in learners:
+        on_seed = {r.seed: r for r in by[(p, True)]}
+        off_seed = {r.seed: r for r in by[(p, False)]}
+        # a learner that hits the cap counts with its (lower-bound) practice time
+        pairs = [
+            (
+                on_seed[s].mastered_at or on_seed[s].lesson_time,
+                off_seed[s].mastered_at or off_seed[s].lesson_time,
+            )
+            for s in sorted(on_seed)
+        ]
+        all_pairs += pairs
+        m_on = sum(r.mastered_at is not None for r in on_seed.values())
+        m_off = sum(r.mastered_at is not None for r in off_seed.values())
+        ratio, lo, hi = _ratio_ci(pairs)
+        runs_on, runs_off = (
+            _mean([r.runs for r in on_seed.values()]),
+            _mean([r.runs for r in off_seed.values()]),
+        )
+        runs = f"{runs_on:.1f}/{runs_off:.1f}"
+        print(
+            f"   {p:<14}{f'{m_on}/{m_off} of {len(on_seed)}':>16}"
+            f"{_mean([a for a, _ in pairs]):>9.0f}s{_mean([b for _, b in pairs]):>9.0f}s"
+            f"{statistics.median([a for a, _ in pairs]):>10.0f}s"
+            f"{statistics.median([b for _, b in pairs]):>10.0f}s{runs:>13}"
+            f"   {ratio:.3f} [{lo:.3f}, {hi:.3f}]"
+        )
+    ratio, lo, hi = _ratio_ci(all_pairs)
+    print(
+        f"   {'all (not ws)':<14}{'':>16}{_mean([a for a, _ in all_pairs]):>9.0f}s"
+        f"{_mean([b for _, b in all_pairs]):>9.0f}s{'':>34}   {ratio:.3f} [{lo:.3f}, {hi:.3f}]"
+        f"   target <= {TARGET_RATIO}: {_verdict(ratio <= TARGET_RATIO)}"
+    )
+
+
+def _equal_effectiveness(off: list[Outcome], share: float) -> tuple[int, float] | None:
+    """The fewest fixed runs after which at least ``share`` of ``off`` truly know every
+    skill, and their mean lesson time; None if no number up to :data:`FIXED_RUNS` does."""
+    for k in range(1, FIXED_RUNS + 1):
+        ends = [r.per_run[k - 1] for r in off]
+        if sum(ok for _, ok in ends) / len(ends) >= share:
+            return k, _mean([t for t, _ in ends])
+    return None
+
+
+def _declared_report(by: dict[tuple[str, bool], list[Outcome]], learners: list[str]) -> None:
+    """Section 1 with ``--yardstick declared``: mastery learning against a fixed number of
+    runs, compared at equal effectiveness (the share of learners who truly know every skill
+    when their practice ends)."""
+    print(
+        "\n1. Mastery learning vs a fixed sequence (what-if yardstick): on, each learner "
+        f"practises until the tutor declares every skill mastered (at most {MAX_RUNS} runs); "
+        f"off, every learner runs the lesson a fixed number of times (1..{FIXED_RUNS}); "
+        "compared at equal effectiveness: the share who truly know every skill when they stop"
+    )
+    on = [r for p in learners for r in by[(p, True)]]
+    off = [r for p in learners for r in by[(p, False)]]
+
+    def on_figures(r: Outcome) -> tuple[float, bool]:
+        if r.declared_at is not None:
+            return r.declared_at, bool(r.declared_truly)
+        return r.lesson_time, r.per_run[-1][1] if r.per_run else False
+
+    for p in learners:
+        figures = [on_figures(r) for r in by[(p, True)]]
+        declared = sum(r.declared_at is not None for r in by[(p, True)])
+        share, mean_on = sum(ok for _, ok in figures) / len(figures), _mean([t for t, _ in figures])
+        fixed = _equal_effectiveness(by[(p, False)], share)
+        versus = "no fixed number of runs is as effective"
+        if fixed is not None:
+            versus = f"as effective as {fixed[0]} fixed runs ({fixed[1]:.0f}s): ratio "
+            versus += f"{mean_on / fixed[1]:.3f}"
+        print(
+            f"   on  {p:<14} declared {declared}/{len(figures)}, truly knew everything when "
+            f"they stopped {sum(ok for _, ok in figures)}/{len(figures)}, mean "
+            f"{mean_on:.0f}s; {versus}"
+        )
+    figures = [on_figures(r) for r in on]
+    share_on = sum(ok for _, ok in figures) / len(figures)
+    time_on = _mean([t for t, _ in figures])
+    print(f"   on  all: {share_on:.1%} truly know everything, mean {time_on:.0f}s")
+    chosen = None
+    for k in range(1, FIXED_RUNS + 1):
+        ends = [r.per_run[k - 1] for r in off]
+        share = sum(ok for _, ok in ends) / len(ends)
+        mean = _mean([t for t, _ in ends])
+        per = ", ".join(
+            f"{p} {sum(r.per_run[k - 1][1] for r in by[(p, False)])}/{len(by[(p, False)])}"
+            for p in learners
+        )
+        mark = ""
+        if chosen is None and share >= share_on:
+            chosen, mark = (k, mean), "  <- equal effectiveness"
+        print(f"   off {k:>2} runs: {share:.1%} ({per}), mean {mean:.0f}s{mark}")
+    if chosen is None:
+        print(f"   no fixed number of runs up to {FIXED_RUNS} is as effective as mastery learning")
+        return
+    k, mean = chosen
+    ratio = time_on / mean
+    print(
+        f"   ratio on/off at equal effectiveness ({k} runs): {ratio:.3f}   "
+        f"(what-if yardstick; target <= {TARGET_RATIO} stated for the default one)"
+    )
+
+
 def _pair_alarms(results: list[Outcome], adaptive: bool) -> None:
     """False alarms counted per (learner, skill) pair, the unit Beck & Gong define
     wheel-spinning on, for every profile (a spinner's blocked skill left out: it is the
@@ -1158,6 +1266,13 @@ def main(argv: list[str] | None = None) -> None:
         metavar="NAME=VALUE",
         help="what-if: override one of the tutor's thresholds (e.g. hysteresis=1); repeatable",
     )
+    parser.add_argument(
+        "--yardstick",
+        choices=("truth", "declared"),
+        default="truth",
+        help="what-if: 'declared' compares mastery learning (on: practise until the tutor "
+        "declares mastery) with a fixed number of runs (off), at equal effectiveness",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     args = parser.parse_args(argv)
     try:
@@ -1179,6 +1294,7 @@ def main(argv: list[str] | None = None) -> None:
             args.skip_mastered,
             -args.guidance if args.guidance_per_step else args.guidance,
             thresholds,
+            args.yardstick,
         )
         for p in args.profiles
         for i in range(args.learners)

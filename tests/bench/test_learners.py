@@ -170,3 +170,19 @@ def test_fast_learners_reach_mastery_in_less_lesson_time_than_slow_ones() -> Non
         return [o.mastered_at if o.mastered_at is not None else o.lesson_time for o in outcomes]
 
     assert statistics.fmean(times("fast")) < statistics.fmean(times("slow"))
+
+
+def test_the_declared_yardstick_stops_at_the_tutors_declaration_or_after_fixed_runs() -> None:
+    from bench.policy_simulation import FIXED_RUNS, simulate
+
+    on = simulate("fast", 3, True, yardstick="declared")
+    # mastery learning: practice ends when the tutor's model has every skill at mastery
+    assert on.declared_at is not None and on.declared_truly is not None
+    assert on.lesson_time == pytest.approx(on.declared_at)
+    off = simulate("fast", 3, False, yardstick="declared")
+    # the fixed sequence: every run is played, whatever the learner knows by then
+    assert off.runs == FIXED_RUNS == len(off.per_run)
+    times = [t for t, _ in off.per_run]
+    assert times == sorted(times) and times[-1] == pytest.approx(off.lesson_time)
+    knows = [ok for _, ok in off.per_run]
+    assert knows == sorted(knows)  # no forgetting: once known, known at every later run
