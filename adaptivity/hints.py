@@ -376,10 +376,10 @@ class HintPolicy:
             p_known: P(known) after this opportunity; when given, no flag while it is at or
                 above ``config.wheel_spin_p_known`` (the learner is progressing); the flag
                 can come at a later opportunity once it falls below again.
-            blamed: False when this opportunity failed a step that needs several skills and
-                another of them is the weakest: the learner is most likely stuck on that
-                one, so this opportunity is counted but cannot flag this skill (a later one
-                can, on a step of its own or where it is the weakest).
+            blamed: False when the caller does not hold this opportunity against the skill
+                (a failed step with several skills, most likely failed through another,
+                weaker one): it is counted but cannot flag this skill; a later opportunity
+                can.
 
         Returns:
             The new wheel-spinning flag (also kept in :attr:`flags`), or None. The caller
