@@ -140,7 +140,7 @@ def test_a_copied_demonstration_teaches_less_than_an_attempt() -> None:
 
 
 def test_knob_effects_go_to_the_steps_the_lesson_ties_them_to() -> None:
-    from bench.policy_simulation import _lesson, knob_steps
+    from bench.policy_practice import _lesson, knob_steps
 
     assert knob_steps(_lesson().lesson) == {
         "timing_tolerance": {"time_small", "time_wide"},
@@ -151,7 +151,7 @@ def test_knob_effects_go_to_the_steps_the_lesson_ties_them_to() -> None:
 
 
 def test_a_simulated_practice_is_deterministic_and_the_runtime_agrees() -> None:
-    from bench.policy_simulation import simulate
+    from bench.policy_practice import simulate
 
     for profile, seed in (("slow", 2), ("gamer", 1)):
         for adaptive in (True, False):
@@ -163,7 +163,7 @@ def test_a_simulated_practice_is_deterministic_and_the_runtime_agrees() -> None:
 
 
 def test_fast_learners_reach_mastery_in_less_lesson_time_than_slow_ones() -> None:
-    from bench.policy_simulation import simulate
+    from bench.policy_practice import simulate
 
     def times(profile: str) -> list[float]:
         outcomes = [simulate(profile, seed, adaptive=False) for seed in range(1, 7)]
@@ -173,7 +173,7 @@ def test_fast_learners_reach_mastery_in_less_lesson_time_than_slow_ones() -> Non
 
 
 def test_the_declared_yardstick_stops_at_the_tutors_declaration_or_after_fixed_runs() -> None:
-    from bench.policy_simulation import FIXED_RUNS, simulate
+    from bench.policy_practice import FIXED_RUNS, simulate
 
     on = simulate("fast", 3, True, yardstick="declared")
     # mastery learning: practice ends when the tutor's model has every skill at mastery
