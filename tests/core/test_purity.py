@@ -9,6 +9,7 @@ import pytest
 
 PURE = [
     "engine.model",
+    "engine.model.checks",
     "engine.sim",
     "engine.core.runtime",
     "engine.core.script",
