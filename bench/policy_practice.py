@@ -10,13 +10,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
-from adaptivity.difficulty import classify_knobs
+from adaptivity.difficulty import knob_steps
 from adaptivity.elo import ItemBank
 from adaptivity.store import LearnerRecord
 from adaptivity.tutor import Tutor
@@ -30,7 +28,6 @@ from engine.model.lesson import (
     Entity,
     Knob,
     KnobGate,
-    KnobRef,
     Lesson,
     Measured,
     Placed,
@@ -122,45 +119,6 @@ class Outcome:
     per_run: list[tuple[float, bool]] = field(default_factory=list)
     reachable: list[bool] = field(default_factory=list)
     time_by: dict[str, float] = field(default_factory=dict)
-
-
-def _knob_refs(node: Any) -> Iterator[str]:
-    """Ids of the knobs a model tree refers to as a tolerance."""
-    if isinstance(node, KnobRef):
-        yield node.knob
-    elif isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            yield from _knob_refs(getattr(node, name))
-    elif isinstance(node, list | tuple):
-        for item in node:
-            yield from _knob_refs(item)
-
-
-def knob_steps(lesson: Lesson) -> dict[str, set[str]]:
-    """Which steps each knob makes easier or harder (see the module docstring)."""
-    kinds = classify_knobs(lesson)
-    gated: dict[str, set[str]] = {}
-    for entity in lesson.entities:
-        if entity.only_when is not None:
-            gated.setdefault(entity.only_when.knob, set()).add(entity.id)
-    touched: dict[str, set[str]] = {k.id: set() for k in lesson.difficulty}
-    for step in lesson.steps:
-        refs = set(_knob_refs(step.complete_when))
-        if step.ask is not None:
-            refs |= set(_knob_refs(lesson.question(step.ask)))
-        hint_targets = {t for h in step.hints for t in h.targets}
-        for knob in lesson.difficulty:
-            kind, entities = kinds[knob.id], gated.get(knob.id, set())
-            uses_tolerance = knob.id in refs
-            shows_help = kind == "scaffold" and bool(entities & hint_targets)
-            adds_look_alikes = (
-                kind == "geometry"
-                and step.complete_when.placed is not None
-                and any(lesson.entity(e).grabbable is not None for e in entities)
-            )
-            if uses_tolerance or shows_help or adds_look_alikes:
-                touched[knob.id].add(step.id)
-    return touched
 
 
 @dataclass

@@ -140,7 +140,8 @@ def test_a_copied_demonstration_teaches_less_than_an_attempt() -> None:
 
 
 def test_knob_effects_go_to_the_steps_the_lesson_ties_them_to() -> None:
-    from bench.policy_practice import _lesson, knob_steps
+    from adaptivity.difficulty import knob_steps
+    from bench.policy_practice import _lesson
 
     assert knob_steps(_lesson().lesson) == {
         "timing_tolerance": {"time_small", "time_wide"},
