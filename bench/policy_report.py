@@ -339,26 +339,23 @@ def _declared_report(by: dict[tuple[str, bool], list[Outcome]], learners: list[s
     share_on = sum(ok for _, ok in figures) / len(figures)
     time_on = _mean([t for t, _ in figures])
     print(f"   on  all: {share_on:.1%} truly know everything, mean {time_on:.0f}s")
-    chosen = None
+    chosen = _equal_effectiveness(off, share_on)
     for k in range(1, FIXED_RUNS + 1):
         ends = [r.per_run[k - 1] for r in off]
         share = sum(ok for _, ok in ends) / len(ends)
-        mean = _mean([t for t, _ in ends])
         per = ", ".join(
             f"{p} {sum(r.per_run[k - 1][1] for r in by[(p, False)])}/{len(by[(p, False)])}"
             for p in learners
         )
-        mark = ""
-        if chosen is None and share >= share_on:
-            chosen, mark = (k, mean), "  <- equal effectiveness"
+        mark = "  <- equal effectiveness" if chosen is not None and k == chosen[0] else ""
+        mean = _mean([t for t, _ in ends])
         print(f"   off {k:>2} runs: {share:.1%} ({per}), mean {mean:.0f}s{mark}")
     if chosen is None:
         print(f"   no fixed number of runs up to {FIXED_RUNS} is as effective as mastery learning")
         return
     k, mean = chosen
-    ratio = time_on / mean
     print(
-        f"   ratio on/off at equal effectiveness ({k} runs): {ratio:.3f}   "
+        f"   ratio on/off at equal effectiveness ({k} runs): {time_on / mean:.3f}   "
         f"(what-if yardstick; target <= {TARGET_RATIO} stated for the default one)"
     )
 

@@ -373,10 +373,12 @@ def _coarse_answer(ctx: _Ctx, loc: Loc, question: Question, answer: Ref) -> None
         for e in ctx.entities.values()
         if e.ph_meter is not None and e.ph_meter.probe_in in (None, container)
     ]
-    smallest = _smallest_target(ctx, answer, {})
-    if prop != "ph" or not meters or smallest is None:
+    if prop != "ph" or not meters:
         return
-    finest = min(meters, key=lambda e: 10.0**-e.ph_meter.decimals if e.ph_meter else 1.0)
+    smallest = _smallest_target(ctx, answer, {})
+    if smallest is None:
+        return
+    finest = min(meters, key=lambda e: (_display_step(e) or (math.inf, ""))[0])
     message = _rounding(ctx, finest, question.tolerance, smallest, "what the learner reads")
     if message is not None:
         key = ("tolerance",) if "tolerance" in question.model_fields_set else ()
