@@ -307,6 +307,52 @@ class LearnerModel:
             st.gamed += 1
         return st.p_known
 
+    def observe_step(
+        self,
+        skills: tuple[str, ...] | list[str],
+        correct: bool,
+        *,
+        shift: float = 0.0,
+        gamed: bool = False,
+    ) -> None:
+        """Record one attempt at a step that needs every one of ``skills`` (conjunctive).
+
+        A success needs each skill, so each is conditioned on it as on its own (the exact
+        posterior, given independent skills). A failure is shared out by Bayes over the
+        joint states: a skill is blamed as much as it could have caused the failure, so a
+        skill known well hardly moves when its step-mate is likely unknown, and takes the
+        whole blame (exactly :meth:`observe`'s update) when the step-mates surely succeed.
+        Then each skill may be learnt, as after any opportunity. With one skill this is
+        :meth:`observe`. Arguments as there.
+        """
+        if correct or len(skills) == 1:
+            for skill in skills:
+                self.observe(skill, correct, shift=shift, gamed=gamed)
+            return
+        states: list[SkillState] = []
+        params: list[BktParams] = []
+        success: list[float] = []  # P(this skill's part is done right)
+        for skill in skills:
+            st = self.skills.get(skill)
+            p = self._params.get(skill, self.default)
+            if st is None:
+                st = self.skills[skill] = SkillState(p.prior)
+            if shift:
+                p = _shifted(p, shift)
+            states.append(st)
+            params.append(p)
+            success.append(st.p_known * (1.0 - p.slip) + (1.0 - st.p_known) * p.guess)
+        for i, (st, p) in enumerate(zip(states, params, strict=True)):
+            others = math.prod(success[:i]) * math.prod(success[i + 1 :])
+            # P(fail | known) = 1 - (1 - slip) * others; P(fail) = 1 - P(right) * others
+            fail_if_known = 1.0 - (1.0 - p.slip) * others
+            fail = 1.0 - success[i] * others
+            cond = st.p_known * fail_if_known / fail if fail > 0.0 else st.p_known
+            st.p_known = cond * (1.0 - p.forget) + (1.0 - cond) * p.learn
+            st.opportunities += 1
+            if gamed:
+                st.gamed += 1
+
     def p_known(self, skill: str) -> float:
         """P(known) of ``skill`` now (its prior if never practised)."""
         st = self.skills.get(skill)

@@ -237,10 +237,10 @@ class Tutor:
         hints = self.hints
         gamed = copied and hints.gamed(step)
         self._checked.update(skills)
+        # the predictor learns from its prediction made before the answer, then BKT
         for skill in skills:
-            # the predictor learns from its prediction made before the answer, then BKT
             predictor.update(model, abilities, skill, step, correct, offset=offset)
-            model.observe(skill, correct, shift=offset, gamed=gamed)
+        model.observe_step(skills, correct, shift=offset, gamed=gamed)
         if not gamed:
             self._count_opportunities(t, skills, correct)
         if hints.flags:
@@ -250,12 +250,12 @@ class Tutor:
         """The wheel-spinning count of each skill, after the model took the evidence in.
 
         A step needs every one of its skills, so a failure is most likely its weakest one's.
-        The model counts it against each (BKT's full responsibility), but a skill whose
-        P(known) is more than ``wheel_spin_blame_margin`` above the step's weakest cannot be
-        flagged from it: flagging each flagged a well-known skill whenever its step-mate was
-        not known yet (most of the policy benchmark's false alarms), while sparing each one
-        but the weakest also spares a skill the learner is really stuck on when a step-mate
-        looks weaker. The default (1) flags each; see docs/adaptivity.md for the trade-off.
+        The model shares it out by Bayes (``LearnerModel.observe_step``), which keeps a skill
+        shown elsewhere above ``wheel_spin_p_known``; on top of that, a skill whose P(known)
+        is more than ``wheel_spin_blame_margin`` above the step's weakest cannot be flagged
+        from it. Sparing all but the weakest also spares a skill the learner is really stuck
+        on when a step-mate looks weaker: the default (1) flags each; see docs/adaptivity.md
+        for the trade-off.
         """
         model, mastery = self.model, self.model.mastery
         ceiling = math.inf

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import product
 
 import pytest
 from hypothesis import assume, given
@@ -195,3 +196,81 @@ def test_gamed_demonstrations_are_evidence_but_not_tries() -> None:
     assert again.skills["s"].gamed == 1 and again.attempts("s") == 2
     with pytest.raises(ValueError, match="version"):
         LearnerModel.from_dict({"version": 99})
+
+
+# --- a step that needs several skills (conjunctive) ------------------------------------------
+
+inner = st.floats(1e-3, 1 - 1e-3)  # at exactly 0 or 1 some evidence is impossible
+two_or_three = st.lists(st.tuples(params(forget=True), inner), min_size=2, max_size=3)
+without_forgetting = st.lists(st.tuples(params(), unit), min_size=2, max_size=3)
+
+
+def _model(skills: list[tuple[BktParams, float]]) -> tuple[LearnerModel, list[str]]:
+    names = [f"s{i}" for i in range(len(skills))]
+    model = LearnerModel({n: p for n, (p, _) in zip(names, skills, strict=True)})
+    for n, (_, pk) in zip(names, skills, strict=True):
+        model.skills[n] = SkillState(pk)
+    return model, names
+
+
+def _by_enumeration(skills: list[tuple[BktParams, float]], correct: bool) -> list[float]:
+    """The exact marginal posteriors (then the transition) over every joint state."""
+    joint: dict[tuple[bool, ...], float] = {}
+    for state in product((False, True), repeat=len(skills)):
+        prior = math.prod(pk if k else 1 - pk for (_, pk), k in zip(skills, state, strict=True))
+        right = math.prod(
+            1 - p.slip if k else p.guess for (p, _), k in zip(skills, state, strict=True)
+        )
+        joint[state] = prior * (right if correct else 1 - right)
+    total = sum(joint.values())
+    out = []
+    for i, (p, pk) in enumerate(skills):
+        cond = sum(w for s, w in joint.items() if s[i]) / total if total > 0 else pk
+        out.append(cond * (1 - p.forget) + (1 - cond) * p.learn)
+    return out
+
+
+@given(two_or_three, st.booleans())
+def test_a_step_with_several_skills_is_the_exact_joint_posterior(
+    skills: list[tuple[BktParams, float]], correct: bool
+) -> None:
+    model, names = _model(skills)
+    expected = _by_enumeration(skills, correct)
+    model.observe_step(names, correct)
+    for name, want in zip(names, expected, strict=True):
+        assert 0.0 <= model.p_known(name) <= 1.0
+        assert model.p_known(name) == pytest.approx(want, abs=1e-9)
+        assert model.opportunities(name) == 1
+
+
+@given(without_forgetting)
+def test_failing_a_shared_step_lowers_a_skill_at_most_as_much_as_failing_it_alone(
+    skills: list[tuple[BktParams, float]],
+) -> None:
+    # a failure is evidence against each skill, but never more than failing it alone (with
+    # forgetting above learning the transition reverses the order: not this property)
+    model, names = _model(skills)
+    model.observe_step(names, False)
+    for name, (p, pk) in zip(names, skills, strict=True):
+        alone = posterior(pk, False, p)
+        no_evidence = pk * (1 - p.forget) + (1 - pk) * p.learn
+        assert alone - 1e-12 <= model.p_known(name) <= no_evidence + 1e-12
+
+
+def test_a_failure_is_blamed_on_the_skill_most_likely_missing() -> None:
+    p = BktParams(0.5, 0.2, 0.2, 0.1)
+    model = LearnerModel({"known": p, "unknown": p})
+    model.skills["known"] = SkillState(0.9)
+    model.skills["unknown"] = SkillState(0.1)
+    model.observe_step(("known", "unknown"), False)
+    # alone, a failure would take 0.9 to 0.62; shared with a likely unknown step-mate, 0.90
+    assert posterior(0.9, False, p) < 0.7 < model.p_known("known")
+    assert model.p_known("unknown") < 0.1 + 0.9 * p.learn
+    # one skill, or a success: exactly the single-skill update
+    one, two = LearnerModel({"s": p}), LearnerModel({"s": p, "t": p})
+    one.observe("s", False)
+    two.observe_step(("s",), False)
+    assert one.p_known("s") == two.p_known("s")
+    two.observe_step(("s", "t"), True)
+    one.observe("s", True)
+    assert one.p_known("s") == two.p_known("s")
