@@ -11,6 +11,7 @@ sources are in ``shared/design/adaptivity.md``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -217,7 +218,7 @@ class HintPolicy:
     # --- proactive hints -------------------------------------------------------------------
 
     def proactive(
-        self, t: float, *, p_known: float, expected_time: float, relevant: set[str]
+        self, t: float, *, p_known: float, expected_time: float, relevant: Collection[str]
     ) -> HintDecision | None:
         """An unasked hint, if the learner looks stuck and the guards allow one.
 

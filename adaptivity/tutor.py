@@ -47,6 +47,12 @@ def lesson_priors(lesson: Lesson, folder: Path | None = None) -> dict[str, BktPa
 _MODEL_EVENTS = frozenset({ev.Answered, ev.StepCompleted, ev.KnobChanged})
 
 
+def _relevant(step: Step) -> frozenset[str]:
+    """The entities a learner on ``step`` should be looking at: its hints' targets and the
+    objects its condition names."""
+    return frozenset({t for h in step.hints for t in h.targets} | set(targets(step.complete_when)))
+
+
 class Tutor:
     """An :class:`~engine.core.runtime.Advisor` for one learner in one lesson."""
 
@@ -89,6 +95,9 @@ class Tutor:
         self.difficulty = DifficultyController.for_lesson(lesson, self.config, levels=knob_levels)
         self.runtime: Runtime | None = None
         self._steps = {s.id: s for s in lesson.steps}
+        # what the learner should be looking at on each step (for "idle"): asked 10 times a
+        # second by advise, so worked out once
+        self._relevant = {s.id: _relevant(s) for s in lesson.steps}
         self._attempts = AttemptTracker(attempt_specs(lesson))
         # knob-aware predictions: which knobs touch each step, and by how much their current
         # levels move its difficulty (logits; kept up to date on every KnobChanged)
@@ -130,7 +139,8 @@ class Tutor:
 
     def predicted_success(self, step: Step) -> float:
         """P(the learner does ``step`` right): BKT for the learner, Elo for the step's own
-        difficulty, the knobs' current levels, limited by the weakest skill."""
+        difficulty, the knobs' current levels; a step with several skills needs each of
+        them (the product of their BKT predictions, as the model's update assumes)."""
         return self._predict(step.id, step.skills, self._offsets.get(step.id, 0.0))
 
     def knobs_touching(self, step: Step) -> tuple[str, ...]:
@@ -158,13 +168,14 @@ class Tutor:
     def _predict(self, step: str, skills: list[str] | tuple[str, ...], offset: float) -> float:
         if not skills:
             return 1.0
-        # logit(P_BKT) - (d_step - mean d) - knob offset, for the weakest skill: the sigmoid
-        # is monotonic, so take the minimum logit first and one sigmoid at the end
+        # logit(P_BKT) - (d_step - mean d) - knob offset. Several skills: the product, which
+        # the policy benchmark found better calibrated than the weakest alone (log loss 0.73
+        # against 0.76 on 977 attempts at two-skill steps; mean 0.41 and 0.50, observed 0.42)
         predict = self.model.predict
         shift = self.items.relative(step) + offset
         if len(skills) == 1:
             return sigmoid(logit(predict(skills[0])) - shift)
-        return sigmoid(logit(min(predict(s) for s in skills)) - shift)
+        return sigmoid(logit(math.prod(predict(s) for s in skills)) - shift)
 
     def _what_if(self, step: Step) -> tuple[tuple[str, ...], Callable[[str, int], float]]:
         """The knobs touching ``step`` and the step's predicted success at another level."""
@@ -370,20 +381,22 @@ class Tutor:
 
     def advise(self, runtime: Runtime) -> None:
         """Offer an unasked hint when the learner looks stuck (guards in the hint policy)."""
-        failed = self._attempts.poll(runtime.t)
+        # runs 10 times a second: read the clock once, and emit flags only when there are any
+        t = runtime.t
+        failed = self._attempts.poll(t)
         if failed is not None:
             self._failed_attempt(*failed)
         # the runtime shows a delayed request itself; this only lets the policy know it is due
-        self.hints.due(runtime.t)
+        hints = self.hints
+        hints.due(t)
         step = runtime.step
         if step is None or runtime.paused:
             return
-        relevant = {t for h in step.hints for t in h.targets} | set(targets(step.complete_when))
-        decision = self.hints.proactive(
-            runtime.t,
+        decision = hints.proactive(
+            t,
             p_known=self.p_known(step),
             expected_time=step.expected_time,
-            relevant=relevant,
+            relevant=self._relevant.get(step.id) or _relevant(step),
         )
         if decision is not None:
             runtime.show_hint(
@@ -392,7 +405,8 @@ class Tutor:
                 reason=decision.reason,
                 predicted=self.predicted_success(step),
             )
-        self._emit_flags()
+        if hints.flags:
+            self._emit_flags()
 
     def hint_delay(self, runtime: Runtime) -> tuple[float, str]:
         """A short pause before a hint asked for too fast (help abuse); never a refusal."""

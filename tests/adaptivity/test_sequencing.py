@@ -148,6 +148,15 @@ def test_a_harder_level_lowers_the_predicted_success_by_the_prior_effect(
     assert other == pytest.approx(default)
 
 
+def test_a_step_with_two_skills_needs_both(pendulum: Lesson) -> None:
+    # time_small needs measurement and the period: its prediction is the product of theirs
+    step = pendulum.steps[2]
+    tutor = Tutor(pendulum)
+    both = tutor.model.predict("measurement") * tutor.model.predict("pendulum-period")
+    assert tutor.predicted_success(step) == pytest.approx(both)
+    assert tutor.predicted_success(step) < min(map(tutor.model.predict, step.skills))
+
+
 def test_what_if_predictions_match_a_tutor_at_those_levels(pendulum: Lesson) -> None:
     step = pendulum.steps[2]  # time_small: timing_tolerance
     tutor = Tutor(pendulum)
