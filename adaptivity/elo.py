@@ -16,7 +16,7 @@ can take their place. Pure Python.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -313,6 +313,53 @@ class BktEloPredictor:
         outcome = 1.0 if correct else 0.0
         items.update(item, p - outcome)
         abilities.update(skill, outcome - elo)
+        return p
+
+    def predict_step(
+        self,
+        model: LearnerModel,
+        skills: Sequence[str],
+        item: str,
+        *,
+        offset: float = 0.0,
+    ) -> float:
+        """P(correct) on ``item``, a step that needs every one of ``skills``.
+
+        The product of the skills' BKT predictions (the step needs each, as the learner
+        model's update assumes), moved by the item's relative difficulty and ``offset``.
+        """
+        if len(skills) == 1:
+            p = model.predict(skills[0])
+        else:
+            p = math.prod(model.predict(s) for s in skills)
+        return sigmoid(logit(p) - self.items.relative(item) - offset)
+
+    def update_step(
+        self,
+        model: LearnerModel,
+        abilities: Abilities,
+        skills: Sequence[str],
+        item: str,
+        correct: bool,
+        *,
+        offset: float = 0.0,
+    ) -> float:
+        """Learn from one attempt at a step: the item moves once, by the error of
+        :meth:`predict_step`; each skill's ability by plain Elo. Call it before the learner
+        model observes the attempt. Returns the prediction made before it.
+
+        One attempt is one outcome of the step, however many skills it needs: moving the
+        item once per skill, by each skill's own prediction, counted a two-skill step's
+        failures twice and read the product's expected failures as the step being harder.
+        """
+        p = self.predict_step(model, skills, item, offset=offset)
+        difficulty = self.items.difficulty(item)
+        outcome = 1.0 if correct else 0.0
+        for skill in skills:
+            abilities.update(
+                skill, outcome - sigmoid(abilities.ability(skill) - difficulty - offset)
+            )
+        self.items.update(item, p - outcome)
         return p
 
 

@@ -94,6 +94,9 @@ class Outcome:
         reachable: parallel to ``predicted``: whether some setting of the step's own knobs
             would have put that prediction in the band (the most any controller could do).
         time_by: lesson time practised, by what the learner was doing (see :data:`DOING`).
+        attempts: each attempt's predicted success (the tutor's, just before it; the passive
+            tutor's when off), whether it succeeded, and whether the step has several
+            skills; copied demonstrations left out (their success is no one's prediction).
     """
 
     profile: str
@@ -119,6 +122,7 @@ class Outcome:
     per_run: list[tuple[float, bool]] = field(default_factory=list)
     reachable: list[bool] = field(default_factory=list)
     time_by: dict[str, float] = field(default_factory=dict)
+    attempts: list[tuple[float, bool, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -424,7 +428,10 @@ class Practice:
                     and learner.opportunities[skill] == WINDOW - 1
                 ):
                     self.out.unknown_at_window.add(skill)
+            predicted = self.tutor.predicted_success(step)
             attempt = learner.attempt(step.skills, shift=self._shift(step), demonstrated=demo)
+            if not demo:
+                self.out.attempts.append((predicted, attempt.correct, len(step.skills) > 1))
             self._note_mastery()
             # act it out even if that was the last thing to learn: the tutor hears it
             self._act(step, attempt.correct)

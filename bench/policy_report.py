@@ -5,6 +5,7 @@ and ratios per profile, with the targets of issue #3 beside them (printed, never
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import random
 import statistics
@@ -247,6 +248,53 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
             f"{_mean([r.lesson_time for r in off]):>6.0f}"
         )
         print(f"   {p:<14}" + "".join(f"{c:>16}" for c in cells))
+
+    _calibration(results, profiles)
+
+
+def _calibration(results: list[Outcome], profiles: list[str]) -> None:
+    """Is the predicted success honest? Mean prediction against the observed success rate,
+    log loss and Brier score, per profile and by the number of skills, then a reliability
+    table: the band and the controller are only as good as this."""
+
+    def row(label: str, attempts: list[tuple[float, bool, bool]]) -> None:
+        if not attempts:
+            return
+        n = len(attempts)
+        clip = [(min(max(p, 1e-6), 1 - 1e-6), ok) for p, ok, _ in attempts]
+        loss = -sum(math.log(p if ok else 1 - p) for p, ok in clip) / n
+        brier = sum((p - ok) ** 2 for p, ok in clip) / n
+        print(
+            f"   {label:<22}{n:>8}{_mean([p for p, _ in clip]):>10.3f}"
+            f"{sum(ok for _, ok in clip) / n:>10.3f}{loss:>10.3f}{brier:>9.3f}"
+        )
+
+    print(
+        "\n6. Calibration: the tutor's predicted success just before each attempt against the "
+        "outcome, adaptivity on (copied demonstrations left out)"
+    )
+    print(f"   {'attempts':<22}{'n':>8}{'mean P':>10}{'observed':>10}{'log loss':>10}{'Brier':>9}")
+    on = {
+        p: [a for r in results if r.profile == p and r.adaptive for a in r.attempts]
+        for p in profiles
+    }
+    every = [a for p in profiles for a in on[p]]
+    for p in profiles:
+        row(p, on[p])
+    row("one skill", [a for a in every if not a[2]])
+    row("several skills", [a for a in every if a[2]])
+    row("all", every)
+    edges = (0.0, 0.2, 0.4, 0.6, 0.7, 0.85, 1.0)
+    cells = []
+    for low, high in itertools.pairwise(edges):
+        inside = [(p, ok) for p, ok, _ in every if low <= p < high or (high == 1.0 and p == 1.0)]
+        if inside:
+            observed = sum(ok for _, ok in inside) / len(inside)
+            cells.append(
+                f"{low:.2f}-{high:.2f}: {_mean([p for p, _ in inside]):.2f} -> {observed:.2f}"
+                f" (n={len(inside)})"
+            )
+    print("   reliability (predicted range: mean predicted -> observed): " + "; ".join(cells))
 
 
 def _truth_report(by: dict[tuple[str, bool], list[Outcome]], learners: list[str]) -> None:

@@ -51,7 +51,12 @@ Figures (per profile and overall), printed, never asserted:
   a negative is a false alarm (every profile; a spinner's blocked skill is the positive above);
 * where the practice time goes (thinking before attempts, stalls, hints and hint delays,
   acting attempts out), on and off: the tutor can shorten stalls and lengthen hint waits, not
-  thinking or acting.
+  thinking or acting;
+* calibration: the tutor's predicted success just before each attempt against its outcome
+  (mean against observed, log loss, Brier score, a reliability table), adaptivity on. The
+  band figure is about these predictions: it means as much as they are honest. The lesson's
+  priors describe one typical learner, the profiles are not all typical, and each learner
+  starts with a fresh item bank, so expect them to be overconfident here.
 
 Assumptions, all fixed before the first run (the learner model's are in ``bench/learners.py``):
 

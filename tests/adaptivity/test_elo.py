@@ -116,6 +116,26 @@ def test_observe_predicts_before_the_model_learns() -> None:
     assert abilities.ability("swing") < 0.0
 
 
+def test_a_step_with_several_skills_is_predicted_and_rated_as_one_outcome() -> None:
+    params = {**PARAMS, "time": BktParams(prior=0.6, learn=0.1, guess=0.2, slip=0.1)}
+    bank, model, abilities = ItemBank(), LearnerModel(params), Abilities()
+    bank.add("other", 0.0)
+    predictor = BktEloPredictor(bank)
+    both = model.predict("swing") * model.predict("time")
+    assert predictor.predict_step(model, ["swing", "time"], "step") == pytest.approx(both)
+    one = predictor.predict_step(model, ["swing"], "other")
+    assert one == predictor.predict(model, abilities, "swing", "other")
+    p = predictor.update_step(model, abilities, ["swing", "time"], "step", False)
+    assert p == pytest.approx(both)
+    # the item moved once, by the step's error; each skill's ability moved too
+    assert bank.items["step"].count == 1
+    assert bank.difficulty("step") == pytest.approx(KSchedule().k(0) * both)
+    assert abilities.ability("swing") < 0.0 and abilities.ability("time") < 0.0
+    # an offset (the knobs) is part of the prediction the item learns from
+    harder = predictor.predict_step(model, ["swing", "time"], "step", offset=0.5)
+    assert harder < predictor.predict_step(model, ["swing", "time"], "step")
+
+
 def test_both_predictors_follow_the_protocol() -> None:
     assert isinstance(EloPredictor(ItemBank()), Predictor)
     assert isinstance(BktEloPredictor(ItemBank()), Predictor)

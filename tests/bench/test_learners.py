@@ -161,6 +161,10 @@ def test_a_simulated_practice_is_deterministic_and_the_runtime_agrees() -> None:
             assert first.mismatches == 0, "a decided outcome was not what the runtime saw"
             assert first.mastered_at is not None and first.runs >= 1
             assert first.mastered_at <= first.lesson_time
+            # each attempt with the prediction made just before it, for the calibration table
+            assert first.attempts and all(0.0 <= p <= 1.0 for p, _, _ in first.attempts)
+            assert {several for _, _, several in first.attempts} == {True, False}
+            assert {ok for _, ok, _ in first.attempts} == {True, False}
 
 
 def test_fast_learners_reach_mastery_in_less_lesson_time_than_slow_ones() -> None:
