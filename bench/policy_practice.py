@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from adaptivity.difficulty import knob_steps
 from adaptivity.elo import ItemBank
+from adaptivity.fit import fit_bkt
 from adaptivity.store import LearnerRecord
 from adaptivity.tutor import Tutor
 from bench.learners import HIGHLIGHT_LOGIT, PROFILES, SimulatedLearner
@@ -32,6 +33,7 @@ from engine.model.lesson import (
     Measured,
     Placed,
     Question,
+    SkillPriors,
     Step,
     Text,
 )
@@ -94,6 +96,9 @@ class Outcome:
         reachable: parallel to ``predicted``: whether some setting of the step's own knobs
             would have put that prediction in the band (the most any controller could do).
         time_by: lesson time practised, by what the learner was doing (see :data:`DOING`).
+        evidence: what ``lesson fit`` would read from this learner's recorded sessions: the
+            first attempt at each step shown, for each of its skills, in order: (skill,
+            right), a copied demonstration counting as wrong.
         attempts: each attempt's predicted success (the tutor's, just before it; the passive
             tutor's when off), whether it succeeded, and whether the step has several
             skills; copied demonstrations left out (their success is no one's prediction).
@@ -123,6 +128,7 @@ class Outcome:
     reachable: list[bool] = field(default_factory=list)
     time_by: dict[str, float] = field(default_factory=dict)
     attempts: list[tuple[float, bool, bool]] = field(default_factory=list)
+    evidence: list[tuple[str, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -432,6 +438,10 @@ class Practice:
             attempt = learner.attempt(step.skills, shift=self._shift(step), demonstrated=demo)
             if not demo:
                 self.out.attempts.append((predicted, attempt.correct, len(step.skills) > 1))
+            if failures == 0:
+                # a log's rule (adaptivity.logs.read_xapi): a step's first attempt, right only
+                # without the bottom-out demonstration
+                self.out.evidence.extend((s, attempt.correct and not demo) for s in step.skills)
             self._note_mastery()
             # act it out even if that was the last thing to learn: the tutor hears it
             self._act(step, attempt.correct)
@@ -599,7 +609,10 @@ class Practice:
 
 # --- running many learners ---------------------------------------------------------------------
 
-_LOADED: dict[tuple[bool, int, tuple[tuple[str, float], ...]], LoadedLesson] = {}
+#: fitted BKT parameters per skill: (skill, prior, learn, guess, slip)
+Priors = tuple[tuple[str, float, float, float, float], ...]
+
+_LOADED: dict[tuple[bool, int, tuple[tuple[str, float], ...], Priors], LoadedLesson] = {}
 
 
 def with_guidance(lesson: Lesson, levels: int, *, per_step: bool = False) -> Lesson:
@@ -642,9 +655,12 @@ def with_guidance(lesson: Lesson, levels: int, *, per_step: bool = False) -> Les
 
 
 def _lesson(
-    skip_mastered: bool = False, guidance: int = 0, thresholds: tuple[tuple[str, float], ...] = ()
+    skip_mastered: bool = False,
+    guidance: int = 0,
+    thresholds: tuple[tuple[str, float], ...] = (),
+    priors: Priors = (),
 ) -> LoadedLesson:
-    key = (skip_mastered, guidance, thresholds)
+    key = (skip_mastered, guidance, thresholds, priors)
     if key not in _LOADED:
         loaded = load_lesson(LESSON)
         lesson = loaded.lesson
@@ -659,6 +675,14 @@ def _lesson(
             settings = lesson.adaptivity.model_copy(
                 update={"thresholds": {**lesson.adaptivity.thresholds, **dict(thresholds)}}
             )
+            lesson = lesson.model_copy(update={"adaptivity": settings})
+        if priors:
+            # what-if: the lesson ships priors fitted on a pilot population (--priors pilot)
+            fitted = {
+                s: SkillPriors(prior=p, learn=learn, guess=g, slip=sl)
+                for s, p, learn, g, sl in priors
+            }
+            settings = lesson.adaptivity.model_copy(update={"priors": fitted})
             lesson = lesson.model_copy(update={"adaptivity": settings})
         _LOADED[key] = dataclasses.replace(loaded, lesson=lesson)
     return _LOADED[key]
@@ -676,9 +700,10 @@ def simulate(
     guidance: int = 0,
     thresholds: tuple[tuple[str, float], ...] = (),
     yardstick: str = "truth",
+    priors: Priors = (),
 ) -> Outcome:
     """One learner of ``profile`` with ``seed``, practising under one policy."""
-    loaded = _lesson(skip_mastered, guidance, thresholds)
+    loaded = _lesson(skip_mastered, guidance, thresholds, priors)
     skills = tuple(s.id for s in loaded.lesson.metadata.skills)
     learner = SimulatedLearner(PROFILES[profile], skills, seed)
     practice = Practice(
@@ -693,23 +718,27 @@ def simulate(
     return practice.run()
 
 
-Task = tuple[str, int, bool, str, float, bool, bool, int, tuple[tuple[str, float], ...], str]
+#: one learner under one policy: profile, seed, adaptivity on, :func:`simulate`'s keywords
+Task = tuple[str, int, bool, dict[str, Any]]
 
 
 def _task(args: Task) -> Outcome:
-    profile, seed, adaptive, continuity, knob_effect, exact, skip, guidance, thresholds, ys = args
-    return simulate(
-        profile,
-        seed,
-        adaptive,
-        continuity=continuity,
-        knob_effect=knob_effect,
-        exact_pendulum=exact,
-        skip_mastered=skip,
-        guidance=guidance,
-        thresholds=thresholds,
-        yardstick=ys,
-    )
+    profile, seed, adaptive, options = args
+    return simulate(profile, seed, adaptive, **options)
+
+
+def fit_pilot(outcomes: Sequence[Outcome], restarts: int = 5) -> Priors:
+    """BKT parameters per skill fitted, as ``lesson fit`` does, on what the pilot learners'
+    logs would hold: each learner's evidence on each skill, in order."""
+    by_skill: dict[str, list[list[int]]] = {}
+    for outcome in outcomes:
+        mine: dict[str, list[int]] = {}
+        for skill, right in outcome.evidence:
+            mine.setdefault(skill, []).append(int(right))
+        for skill, answers in mine.items():
+            by_skill.setdefault(skill, []).append(answers)
+    fitted = fit_bkt(by_skill, restarts=restarts, seed=0)
+    return tuple((s, p.prior, p.learn, p.guess, p.slip) for s, p in sorted(fitted.items()))
 
 
 # --- report ------------------------------------------------------------------------------------

@@ -71,6 +71,16 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
     guidance = guidance if args.guidance else ""
     if args.threshold:
         guidance += f"tutor thresholds {', '.join(args.threshold)} (what-if), "
+    if args.pilot is not None:
+        pilots, first, priors = args.pilot
+        fitted = "; ".join(
+            f"{s} {p:.2f}/{learn:.2f}/{g:.2f}/{sl:.2f}" for s, p, learn, g, sl in priors
+        )
+        guidance += (
+            f"priors fitted on a pilot of {pilots} learners per profile (seeds {first}.."
+            f"{first + pilots - 1}, adaptivity off; prior/learn/guess/slip: {fitted}) "
+            "(what-if), "
+        )
     print(
         f"\nPolicy simulation on {LESSON}: {args.learners} learners per profile (seeds "
         f"{args.seed}..{args.seed + args.learners - 1}), continuity={args.continuity}, "

@@ -8,6 +8,7 @@ Run from the checkout's root::
     .venv/bin/python bench/policy_simulation.py --skip-mastered      # what-if, see below
     .venv/bin/python bench/policy_simulation.py --guidance 5 --threshold hysteresis=1   # what-if
     .venv/bin/python bench/policy_simulation.py --yardstick declared   # what-if, see below
+    .venv/bin/python bench/policy_simulation.py --priors pilot         # what-if, see below
 
 Each simulated learner (``bench/learners.py``: profiles fast, slow, gamer, wheel-spinner)
 practises ``pendulum-lab`` by repeating the whole lesson, run after run, until it truly knows
@@ -90,6 +91,12 @@ Assumptions, all fixed before the first run (the learner model's are in ``bench/
   share knowing everything as mastery learning does (per profile and overall). The default
   yardstick (``truth``) stops both arms the moment the simulator's ground truth says every
   skill is known, which no real sequence can see.
+* **Priors.** ``--priors pilot`` is a what-if: before the evaluated learners, a pilot class
+  (``--pilot-learners`` per profile, default ``--learners``, seeds from 1,000,000 on, never
+  the evaluated ones) plays the fixed sequence :data:`FIXED_RUNS` times; BKT parameters are
+  fitted per skill, as ``lesson fit`` does, on what their logs would hold (each step's first
+  attempt, a copied demonstration counting as wrong), and the evaluated lesson ships them
+  instead of its authored ones. The header prints them.
 * **Knobs change P(success)** by ``--knob-effect`` logits (default 0.5) per level away from
   the lesson's default level, easier levels up, harder down, on the steps a knob touches
   (derived from the lesson, not listed by hand): a tolerance knob on the steps whose condition
@@ -125,14 +132,18 @@ import multiprocessing
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # run as a script from anywhere
 
 from bench.learners import PROFILES  # noqa: E402
-from bench.policy_practice import _task  # noqa: E402
+from bench.policy_practice import Outcome, Task, _task, fit_pilot  # noqa: E402
 from bench.policy_report import report  # noqa: E402
+
+#: pilot learners' seeds start this far above the evaluated ones, so the two never overlap
+PILOT_SEED = 1_000_000
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -173,6 +184,15 @@ def main(argv: list[str] | None = None) -> None:
         help="what-if: 'declared' compares mastery learning (on: practise until the tutor "
         "declares mastery) with a fixed number of runs (off), at equal effectiveness",
     )
+    parser.add_argument(
+        "--priors",
+        choices=("lesson", "pilot"),
+        default="lesson",
+        help="what-if: 'pilot' fits the priors on a pilot population first (adaptivity off)",
+    )
+    parser.add_argument(
+        "--pilot-learners", type=int, default=0, help="pilot learners per profile (--learners)"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     args = parser.parse_args(argv)
     try:
@@ -183,30 +203,41 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError:
         parser.error("--threshold takes NAME=VALUE with a number")
 
+    options: dict[str, Any] = {
+        "continuity": args.continuity,
+        "knob_effect": args.knob_effect,
+        "exact_pendulum": args.exact_pendulum,
+        "skip_mastered": args.skip_mastered,
+        "guidance": -args.guidance if args.guidance_per_step else args.guidance,
+        "thresholds": thresholds,
+        "yardstick": args.yardstick,
+    }
+    start = time.perf_counter()
+    args.pilot = None
+    if args.priors == "pilot":
+        pilots = args.pilot_learners or args.learners
+        first = PILOT_SEED + args.seed
+        # a pilot class plays the fixed sequence a fixed number of times (the declared
+        # yardstick's off arm): stopping each learner at true mastery would cut every
+        # sequence short right after the learning, and the fit would read "never learns"
+        fixed = {**options, "yardstick": "declared"}
+        pilot = [(p, first + i, False, fixed) for p in args.profiles for i in range(pilots)]
+        options["priors"] = fit_pilot(_run(pilot, args.jobs))
+        args.pilot = (pilots, first, options["priors"])
     tasks = [
-        (
-            p,
-            args.seed + i,
-            adaptive,
-            args.continuity,
-            args.knob_effect,
-            args.exact_pendulum,
-            args.skip_mastered,
-            -args.guidance if args.guidance_per_step else args.guidance,
-            thresholds,
-            args.yardstick,
-        )
+        (p, args.seed + i, adaptive, options)
         for p in args.profiles
         for i in range(args.learners)
         for adaptive in (True, False)
     ]
-    start = time.perf_counter()
-    if args.jobs > 1:
-        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
-            results = pool.map(_task, tasks, chunksize=1)
-    else:
-        results = [_task(t) for t in tasks]
-    report(results, args, time.perf_counter() - start)
+    report(_run(tasks, args.jobs), args, time.perf_counter() - start)
+
+
+def _run(tasks: list[Task], jobs: int) -> list[Outcome]:
+    if jobs > 1:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return pool.map(_task, tasks, chunksize=1)
+    return [_task(t) for t in tasks]
 
 
 if __name__ == "__main__":

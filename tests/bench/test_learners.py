@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,23 @@ def test_the_declared_yardstick_stops_at_the_tutors_declaration_or_after_fixed_r
     assert times == sorted(times) and times[-1] == pytest.approx(off.lesson_time)
     knows = [ok for _, ok in off.per_run]
     assert knows == sorted(knows)  # no forgetting: once known, known at every later run
+
+
+def test_a_pilot_class_gives_priors_fitted_on_what_its_logs_would_hold() -> None:
+    from bench.policy_practice import FIXED_RUNS, fit_pilot, simulate
+    from engine.model.loader import load_lesson
+
+    pilot = [simulate(p, s, False, yardstick="declared") for p in ("fast", "slow") for s in (1, 2)]
+    # a log's rule: one opportunity per step shown and skill (its first attempt), so ten runs
+    # of the fixed sequence give ten per step: measurement is on three steps
+    lesson = load_lesson("pendulum-lab").lesson
+    for outcome in pilot:
+        counts = Counter(skill for skill, _ in outcome.evidence)
+        for skill in counts:
+            steps = sum(skill in step.skills for step in lesson.steps)
+            assert counts[skill] == FIXED_RUNS * steps
+    priors = fit_pilot(pilot, restarts=2)
+    assert [s for s, *_ in priors] == sorted(counts)
+    for _, prior, learn, guess, slip in priors:
+        assert 0.0 <= prior <= 1.0 and 0.0 <= learn <= 1.0
+        assert 0.0 <= guess <= 0.3 and 0.0 <= slip <= 0.3  # lesson fit's bounds
