@@ -293,12 +293,7 @@ class LearnerModel:
                 gaming the hints; pass ``correct=False`` with it (evidence of not knowing).
                 Counted apart, so :meth:`attempts` can leave it out.
         """
-        st = self.skills.get(skill)
-        params = self._params.get(skill, self.default)
-        if st is None:
-            st = self.skills[skill] = SkillState(params.prior)
-        if shift:
-            params = _shifted(params, shift)
+        st, params = self._opportunity(skill, shift)
         st.p_known = posterior(st.p_known, correct, params)
         st.opportunities += 1
         if correct:
@@ -306,6 +301,15 @@ class LearnerModel:
         elif gamed:
             st.gamed += 1
         return st.p_known
+
+    def _opportunity(self, skill: str, shift: float) -> tuple[SkillState, BktParams]:
+        """The skill's state (created at its prior) and the parameters of an opportunity
+        ``shift`` logits harder than usual."""
+        st = self.skills.get(skill)
+        params = self._params.get(skill, self.default)
+        if st is None:
+            st = self.skills[skill] = SkillState(params.prior)
+        return st, _shifted(params, shift) if shift else params
 
     def observe_step(
         self,
@@ -324,6 +328,11 @@ class LearnerModel:
         whole blame (exactly :meth:`observe`'s update) when the step-mates surely succeed.
         Then each skill may be learnt, as after any opportunity. With one skill this is
         :meth:`observe`. Arguments as there.
+
+        This is conjunctive knowledge tracing (Koedinger, Pavlik, Stamper, Nixon & Ritter
+        2011, "Avoiding problem selection thrashing with conjunctive knowledge tracing"):
+        lowering every skill of a failed step alike made the Cognitive Tutor assign
+        problems for skills the learner already had, as it made our detector flag them.
         """
         if correct or len(skills) == 1:
             for skill in skills:
@@ -333,12 +342,7 @@ class LearnerModel:
         params: list[BktParams] = []
         success: list[float] = []  # P(this skill's part is done right)
         for skill in skills:
-            st = self.skills.get(skill)
-            p = self._params.get(skill, self.default)
-            if st is None:
-                st = self.skills[skill] = SkillState(p.prior)
-            if shift:
-                p = _shifted(p, shift)
+            st, p = self._opportunity(skill, shift)
             states.append(st)
             params.append(p)
             success.append(st.p_known * (1.0 - p.slip) + (1.0 - st.p_known) * p.guess)
