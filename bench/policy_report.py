@@ -21,6 +21,7 @@ from bench.policy_practice import (
     MAX_SPIN_RUNS,
     WINDOW,
     Outcome,
+    Priors,
 )
 
 TARGET_RATIO, TARGET_BAND, TARGET_DETECT, TARGET_FALSE = 0.8, 0.70, 0.90, 0.05
@@ -57,8 +58,15 @@ def _ratio_ci(pairs: list[tuple[float, float]], seed: int = 0) -> tuple[float, f
     return ratio, boots[int(0.025 * len(boots))], boots[int(0.975 * len(boots)) - 1]
 
 
-def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> None:
-    """Print the figures."""
+def report(
+    results: list[Outcome],
+    args: argparse.Namespace,
+    wall: float,
+    *,
+    pilot: tuple[int, int, Priors] | None = None,
+) -> None:
+    """Print the figures; ``pilot``: with ``--priors pilot``, the pilot's learners per
+    profile, first seed and fitted priors (printed in the header)."""
     by: dict[tuple[str, bool], list[Outcome]] = {}
     for r in results:
         by.setdefault((r.profile, r.adaptive), []).append(r)
@@ -71,8 +79,8 @@ def report(results: list[Outcome], args: argparse.Namespace, wall: float) -> Non
     guidance = guidance if args.guidance else ""
     if args.threshold:
         guidance += f"tutor thresholds {', '.join(args.threshold)} (what-if), "
-    if args.pilot is not None:
-        pilots, first, priors = args.pilot
+    if pilot is not None:
+        pilots, first, priors = pilot
         fitted = "; ".join(
             f"{s} {p:.2f}/{learn:.2f}/{g:.2f}/{sl:.2f}" for s, p, learn, g, sl in priors
         )

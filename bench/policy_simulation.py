@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         "yardstick": args.yardstick,
     }
     start = time.perf_counter()
-    args.pilot = None
+    pilot = None
     if args.priors == "pilot":
         pilots = args.pilot_learners or args.learners
         first = PILOT_SEED + args.seed
@@ -221,16 +221,16 @@ def main(argv: list[str] | None = None) -> None:
         # yardstick's off arm): stopping each learner at true mastery would cut every
         # sequence short right after the learning, and the fit would read "never learns"
         fixed = {**options, "yardstick": "declared"}
-        pilot = [(p, first + i, False, fixed) for p in args.profiles for i in range(pilots)]
-        options["priors"] = fit_pilot(_run(pilot, args.jobs))
-        args.pilot = (pilots, first, options["priors"])
+        class_ = [(p, first + i, False, fixed) for p in args.profiles for i in range(pilots)]
+        options["priors"] = fit_pilot(_run(class_, args.jobs))
+        pilot = (pilots, first, options["priors"])
     tasks = [
         (p, args.seed + i, adaptive, options)
         for p in args.profiles
         for i in range(args.learners)
         for adaptive in (True, False)
     ]
-    report(_run(tasks, args.jobs), args, time.perf_counter() - start)
+    report(_run(tasks, args.jobs), args, time.perf_counter() - start, pilot=pilot)
 
 
 def _run(tasks: list[Task], jobs: int) -> list[Outcome]:

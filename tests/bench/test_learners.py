@@ -208,7 +208,7 @@ def test_a_pilot_class_gives_priors_fitted_on_what_its_logs_would_hold() -> None
             steps = sum(skill in step.skills for step in lesson.steps)
             assert counts[skill] == FIXED_RUNS * steps
     priors = fit_pilot(pilot, restarts=2)
-    assert [s for s, *_ in priors] == sorted(counts)
+    assert [s for s, *_ in priors] == sorted(s.id for s in lesson.metadata.skills)
     for _, prior, learn, guess, slip in priors:
         assert 0.0 <= prior <= 1.0 and 0.0 <= learn <= 1.0
         assert 0.0 <= guess <= 0.3 and 0.0 <= slip <= 0.3  # lesson fit's bounds
